@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later OR BSD-2-Clause */
+/*
+ * libdmapool — native API.
+ *
+ * A machine is built from a flattened device tree the way Linux 6.12 builds
+ * its DMA memory hierarchy at boot: RAM banks, reserved-memory regions,
+ * CMA areas, per-device pools, atomic pools, SWIOTLB and devices.  Driver
+ * code then uses the kernel-compatible API in include/linux-compat/.
+ *
+ * Conventions (as in libfdt and libuv): functions that can fail return an
+ * int, >= 0 on success and a negative errno on failure; dmapool_strerror()
+ * names each code.  Every handle is owned by the machine that returned it
+ * and dies with dmapool_machine_destroy().
+ */
+#ifndef DMAPOOL_H
+#define DMAPOOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(DMAPOOL_BUILDING) && defined(__GNUC__)
+#define DMAPOOL_API __attribute__((visibility("default")))
+#else
+#define DMAPOOL_API
+#endif
+
+#ifndef DMAPOOL_TYPES_DEFINED
+#define DMAPOOL_TYPES_DEFINED
+/* The kernel's address types: 64-bit on every modelled profile. */
+typedef uint64_t dma_addr_t;
+typedef uint64_t phys_addr_t;
+#endif
+
+struct dmapool_machine;
+struct device;
+
+/* Cache attribute of a CPU mapping (arm64 names; see docs/architecture.md). */
+enum dmapool_attr {
+	DMAPOOL_ATTR_NONE = 0,	/* not a simulated mapping */
+	DMAPOOL_ATTR_WB,	/* normal cacheable (linear map, kmalloc, pages) */
+	DMAPOOL_ATTR_WC,	/* normal non-cacheable, bufferable (memremap WC, dma_alloc_wc) */
+	DMAPOOL_ATTR_UC,	/* device / strongly ordered */
+};
+
+/* One misuse or coherency report. */
+struct dmapool_report {
+	const char *kind;	/* short stable name, e.g. "dev-unmapped" */
+	const char *device;	/* device name or "" */
+	uint64_t addr;		/* DMA or physical address concerned */
+	uint64_t size;
+	const char *text;	/* full text, bracketed DMA-API-debug style */
+};
+
+typedef void (*dmapool_log_fn)(void *ctx, const char *line);
+typedef void (*dmapool_report_fn)(void *ctx, const struct dmapool_report *r);
+
+/*
+ * Machine configuration.  A NULL config, or a zeroed one, means defaults.
+ * Every string field can also be set from the environment; an explicit
+ * field wins over the environment:
+ *   arch      DMAPOOL_ARCH       "arm64" (default), "arm", "arm-nommu",
+ *                                "riscv64", "x86_64"
+ *   bootargs  DMAPOOL_BOOTARGS   replaces /chosen/bootargs
+ *   ram_size  DMAPOOL_RAM_SIZE   RAM when the tree has no /memory
+ *                                (memparse syntax: 512M, 2G)
+ *   knobs     DMAPOOL_KNOBS      comma-separated profile overrides,
+ *                                "name=value" (see docs/api.md)
+ *   ram_limit DMAPOOL_RAM_LIMIT  ceiling on simulated RAM (default 64 GiB)
+ */
+struct dmapool_config {
+	const char *arch;
+	const char *bootargs;
+	uint64_t ram_size;
+	const char *knobs;
+	uint64_t ram_limit;
+	dmapool_log_fn log_sink;	/* kernel log lines; NULL = discard */
+	void *log_ctx;
+	dmapool_report_fn report_sink;	/* reports; NULL = only counted */
+	void *report_ctx;
+	unsigned int flags;		/* DMAPOOL_F_* */
+};
+
+/* The first report aborts the process (to stop in a debugger). */
+#define DMAPOOL_F_FATAL_REPORTS	0x1u
+
+/*
+ * Load a machine from a file: a .dtb, or a .dts compiled with dtc when dtc
+ * is on PATH.  Returns 0 and sets *out, or a negative errno:
+ *   -EINVAL  the blob is not a valid flattened device tree, or a config
+ *            value is malformed (the log sink says which)
+ *   -ENOENT  the file does not exist
+ *   -ENOEXEC a .dts was given and dtc is missing or failed
+ *   -E2BIG   RAM exceeds the configured ceiling
+ *   -ENOMEM  host memory ran out
+ */
+DMAPOOL_API int dmapool_machine_load(const char *path,
+				     const struct dmapool_config *cfg,
+				     struct dmapool_machine **out);
+
+/* Same from a blob in memory (the blob is copied). Same errors. */
+DMAPOOL_API int dmapool_machine_load_blob(const void *fdt, size_t size,
+					  const struct dmapool_config *cfg,
+					  struct dmapool_machine **out);
+
+/* Free everything the machine owns. NULL is a no-op. */
+DMAPOOL_API void dmapool_machine_destroy(struct dmapool_machine *m);
+
+/*
+ * Find a device by full path ("/soc/dma@1000"), node name with unit
+ * address ("dma@1000"), or label ("dma0").  NULL when not found.
+ */
+DMAPOOL_API struct device *dmapool_device_find(struct dmapool_machine *m,
+					       const char *name);
+
+/* Number of devices and the i-th one (tree order); NULL when out of range. */
+DMAPOOL_API size_t dmapool_device_count(struct dmapool_machine *m);
+DMAPOOL_API struct device *dmapool_device_at(struct dmapool_machine *m,
+					     size_t i);
+/* The kernel's dev_name() of a device ("probe@0", "1c000000.fakedev"...). */
+DMAPOOL_API const char *dmapool_device_name(const struct device *dev);
+/* Full node path of a device. */
+DMAPOOL_API const char *dmapool_device_path(const struct device *dev);
+/* The machine a device belongs to. */
+DMAPOOL_API struct dmapool_machine *dmapool_device_machine(const struct device *dev);
+
+/*
+ * Device-side DMA access: the test's device model reads or writes memory
+ * at a DMA address through the device's translation.  Returns 0, or
+ *   -EINVAL  dev or buf is NULL
+ *   -EFAULT  the address does not translate to simulated RAM (a report is
+ *            made; nothing is transferred)
+ */
+DMAPOOL_API int dmapool_dev_read(struct device *dev, dma_addr_t addr,
+				 void *buf, size_t len);
+DMAPOOL_API int dmapool_dev_write(struct device *dev, dma_addr_t addr,
+				  const void *buf, size_t len);
+
+/* Reports so far, oldest first. The text stays valid until destroy. */
+DMAPOOL_API size_t dmapool_report_count(struct dmapool_machine *m);
+DMAPOOL_API const char *dmapool_report_text(struct dmapool_machine *m,
+					    size_t i);
+
+/* The boot log, line by line, as the log sink saw it. */
+DMAPOOL_API size_t dmapool_log_count(struct dmapool_machine *m);
+DMAPOOL_API const char *dmapool_log_line(struct dmapool_machine *m, size_t i);
+
+/* Cache attribute of a CPU pointer handed out by the library. */
+DMAPOOL_API enum dmapool_attr dmapool_cpu_attr(struct dmapool_machine *m,
+					       const void *cpu);
+DMAPOOL_API const char *dmapool_attr_name(enum dmapool_attr a);
+
+/* Simulated physical address of a CPU pointer; (phys_addr_t)-1 if none. */
+DMAPOOL_API phys_addr_t dmapool_virt_to_phys(struct dmapool_machine *m,
+					     const void *cpu);
+/* Linear-map (cacheable) CPU pointer of a physical address; NULL if none. */
+DMAPOOL_API void *dmapool_phys_to_virt(struct dmapool_machine *m,
+				       phys_addr_t pa);
+
+/*
+ * The machine as the tool's "inspect" shows it, as one JSON document
+ * (docs/cli.md).  Returns a heap string the caller frees, or NULL.
+ */
+DMAPOOL_API char *dmapool_machine_json(struct dmapool_machine *m);
+
+/* Name of a negative errno returned by this library. */
+DMAPOOL_API const char *dmapool_strerror(int err);
+
+/* Library version string. */
+DMAPOOL_API const char *dmapool_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* DMAPOOL_H */

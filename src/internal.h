@@ -1,0 +1,572 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later OR BSD-2-Clause */
+/*
+ * Internal interfaces shared by the modules of libdmapool.
+ *
+ * The machine (struct dmapool_machine) owns everything: the copied blob,
+ * the profile, memblock, reserved-memory regions, CMA areas, pools, the
+ * simulated physical memory and the devices.  Each module keeps its state
+ * in a sub-structure of the machine and touches only its own; cross-module
+ * calls go through the functions declared here.
+ *
+ * Boot order (machine.c, mirroring arm64's setup_arch/mm_init):
+ *   fdt_check_full -> profile + config -> /memory -> bootargs ->
+ *   memblock (kernel image, /memreserve/) -> of_reserved_mem scan ->
+ *   zones -> early kernel allocations -> default CMA -> SWIOTLB ->
+ *   physmem backing -> buddy -> atomic pools -> devices.
+ */
+#ifndef DMAPOOL_INTERNAL_H
+#define DMAPOOL_INTERNAL_H
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dmapool.h"
+
+#define PHYS_NONE	((phys_addr_t)-1)
+#define DMA_ERR		(~(dma_addr_t)0)
+
+#define SZ_1K	0x400ULL
+#define SZ_1M	0x100000ULL
+#define SZ_1G	0x40000000ULL
+#define SZ_4G	0x100000000ULL
+
+#define ALIGN_UP(x, a)		((((x) + (a) - 1) / (a)) * (a))
+#define ALIGN_DOWN(x, a)	(((x) / (a)) * (a))
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+
+static inline bool is_pow2_u64(uint64_t x) { return x && !(x & (x - 1)); }
+static inline unsigned fls64_u(uint64_t x) { return x ? 64 - __builtin_clzll(x) : 0; }
+static inline uint64_t min_not_zero_u64(uint64_t a, uint64_t b)
+{
+	if (!a) return b;
+	if (!b) return a;
+	return a < b ? a : b;
+}
+
+/* ------------------------------------------------------------------ */
+/* Profile: the kernel configuration knobs of one architecture build. */
+
+struct dmapool_profile {
+	char arch[16];
+	unsigned page_shift;		/* 12 */
+	uint64_t page_size;
+	unsigned max_page_order;	/* MAX_PAGE_ORDER (10) */
+	uint64_t pageblock_size;	/* CMA_MIN_ALIGNMENT_BYTES */
+	bool cma;			/* CONFIG_DMA_CMA */
+	uint64_t cma_size_mbytes;	/* CONFIG_CMA_SIZE_MBYTES */
+	unsigned cma_alignment;		/* CONFIG_CMA_ALIGNMENT (order) */
+	unsigned cma_areas;		/* MAX_CMA_AREAS */
+	unsigned max_reserved_regions;	/* MAX_RESERVED_REGIONS */
+	bool dma_direct_remap;		/* CONFIG_DMA_DIRECT_REMAP (atomic pools) */
+	bool dma_global_pool;		/* CONFIG_DMA_GLOBAL_POOL */
+	bool dma_restricted_pool;	/* CONFIG_DMA_RESTRICTED_POOL */
+	bool arch_dma_alloc;		/* CONFIG_ARCH_HAS_DMA_ALLOC (arm32) */
+	bool arm32_nomap_required;	/* rmem_dma_setup needs no-map (CONFIG_ARM) */
+	bool swiotlb;			/* CONFIG_SWIOTLB */
+	bool bounce_unaligned_kmalloc;	/* CONFIG_DMA_BOUNCE_UNALIGNED_KMALLOC */
+	bool default_coherent;		/* dma_default_coherent */
+	bool all_coherent;		/* no sync hooks at all (x86) */
+	bool zone_dma;			/* CONFIG_ZONE_DMA */
+	bool zone_dma32;		/* CONFIG_ZONE_DMA32 */
+	uint64_t zone_dma_limit;	/* default zone_dma_limit (inclusive) */
+	bool arm64_zone_rules;		/* DMA zone from dma-ranges as arm64 does */
+	unsigned arch_dma_minalign;	/* ARCH_DMA_MINALIGN */
+	unsigned cache_line;		/* L1 line (cache model, kmalloc classes) */
+	unsigned smp_cache_bytes;	/* default dynamic-region alignment */
+	unsigned kmalloc_min;		/* smallest kmalloc class */
+	unsigned phys_digits;		/* %pa width: 16 or 8 */
+	uint64_t kernel_offset;		/* kernel image: RAM start + offset */
+	uint64_t kernel_size;
+	bool early_allocs;		/* model the kernel's own early memblock use */
+	unsigned struct_page_size;	/* for the memmap estimate */
+	uint64_t early_fixed;		/* other early allocations, bytes */
+	unsigned nr_cpus;		/* num_possible_cpus() */
+	bool numa_node_msg;		/* "... on node -1" in cma: Reserved */
+	unsigned atomic_pool_min_kib;	/* 128 */
+};
+
+int profile_init(struct dmapool_profile *p, const char *arch);
+/* Apply "name=value,..." overrides; -EINVAL names the bad knob in *bad. */
+int profile_apply_knobs(struct dmapool_profile *p, const char *knobs,
+			char *bad, size_t badlen);
+
+/* ------------------------------------------------------------------ */
+/* Log (log.c): kernel-format lines to the sink, kept for the tool.   */
+
+struct dmapool_log {
+	char **lines;
+	size_t n, cap;
+	dmapool_log_fn sink;
+	void *ctx;
+};
+
+void klog(struct dmapool_machine *m, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* %pa formatting helper: "0x" + phys_digits hex digits, into buf. */
+const char *fmt_pa(const struct dmapool_machine *m, uint64_t pa, char buf[24]);
+void log_free(struct dmapool_log *l);
+/* Record a structured report (debug/cache/device layers). */
+void report(struct dmapool_machine *m, const char *kind, const struct device *dev,
+	    uint64_t addr, uint64_t size, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+
+/* ------------------------------------------------------------------ */
+/* Bootargs (machine.c) */
+
+struct bootparams {
+	bool cma_set;			/* cma= given */
+	uint64_t cma_size, cma_base, cma_limit;
+	bool cma_fixed;
+	bool coherent_pool_set;
+	uint64_t coherent_pool;
+	bool swiotlb_nslabs_set;
+	uint64_t swiotlb_nslabs;
+	unsigned swiotlb_nareas;	/* 0 = not given */
+	bool swiotlb_force, swiotlb_noforce;
+	int iommu_strict;		/* -1 unset, 0 lazy, 1 strict */
+	int iommu_passthrough;		/* -1 unset */
+	bool iommu_forcedac;
+};
+
+/* ------------------------------------------------------------------ */
+/* memblock.c — early physical layout. */
+
+#define MEMBLOCK_NOMAP	0x1u
+
+struct mb_region {
+	phys_addr_t base, size;
+	unsigned flags;
+	const char *owner;		/* static string: "kernel", node name... */
+};
+
+struct mb_type {
+	struct mb_region *r;
+	size_t n, cap;
+};
+
+struct memblock {
+	struct mb_type memory;		/* RAM, split by flags */
+	struct mb_type reserved;
+	bool bottom_up;
+};
+
+int memblock_add(struct memblock *mb, phys_addr_t base, phys_addr_t size);
+int memblock_reserve(struct memblock *mb, phys_addr_t base, phys_addr_t size,
+		     const char *owner);
+int memblock_phys_free(struct memblock *mb, phys_addr_t base, phys_addr_t size);
+int memblock_mark_nomap(struct memblock *mb, phys_addr_t base, phys_addr_t size);
+int memblock_clear_nomap(struct memblock *mb, phys_addr_t base, phys_addr_t size);
+bool memblock_is_region_reserved(const struct memblock *mb, phys_addr_t base,
+				 phys_addr_t size);
+bool memblock_overlaps_memory(const struct memblock *mb, phys_addr_t base,
+			      phys_addr_t size);
+/* Find + reserve in [start, end) with the current direction; 0 = failure. */
+phys_addr_t memblock_alloc_range(struct memblock *mb, phys_addr_t size,
+				 phys_addr_t align, phys_addr_t start,
+				 phys_addr_t end, const char *owner);
+phys_addr_t memblock_start_of_dram(const struct memblock *mb);
+phys_addr_t memblock_end_of_dram(const struct memblock *mb);
+phys_addr_t memblock_phys_mem_size(const struct memblock *mb);
+phys_addr_t memblock_reserved_size(const struct memblock *mb);
+void memblock_free_all(struct memblock *mb);
+/* Iterate free (memory, not nomap, not reserved) ranges; returns count. */
+size_t memblock_free_ranges(const struct memblock *mb,
+			    phys_addr_t (**out)[2]);
+
+/* ------------------------------------------------------------------ */
+/* of_reserved_mem.c */
+
+struct reserved_mem;
+struct rmem_ops {
+	int (*device_init)(struct reserved_mem *rmem, struct device *dev);
+	void (*device_release)(struct reserved_mem *rmem, struct device *dev);
+};
+
+enum rmem_kind {
+	RMEM_PLAIN = 0,		/* reserved, no handler */
+	RMEM_DMA_POOL,		/* shared-dma-pool, per-device coherent */
+	RMEM_GLOBAL_POOL,	/* shared-dma-pool + linux,dma-default (DMA_GLOBAL_POOL) */
+	RMEM_CMA,		/* reusable shared-dma-pool */
+	RMEM_RESTRICTED,	/* restricted-dma-pool */
+	RMEM_FAILED,		/* compatible matching fail: released */
+};
+
+struct reserved_mem {
+	char *name;		/* node name with unit address */
+	char *path;
+	int node;		/* fdt offset */
+	uint32_t phandle;
+	phys_addr_t base, size;
+	bool nomap, reusable, dynamic;
+	bool cma_default, dma_default;
+	char *compatible;	/* first compatible, or NULL */
+	enum rmem_kind kind;
+	const struct rmem_ops *ops;
+	void *priv;		/* struct cma_area *, struct dma_coherent_mem *, ... */
+};
+
+int of_reserved_mem_scan(struct dmapool_machine *m);
+struct reserved_mem *rmem_find_by_node(struct dmapool_machine *m, int node);
+void rmem_free_all(struct dmapool_machine *m);
+
+/* ------------------------------------------------------------------ */
+/* contiguous.c — CMA areas */
+
+struct cma_area {
+	char *name;
+	phys_addr_t base;
+	uint64_t count;		/* pages */
+	unsigned long *bitmap;	/* one bit per page, 1 = allocated */
+	uint64_t used;
+	bool activated;
+	bool failed;		/* spans zones or outside RAM: not usable */
+	pthread_mutex_t lock;
+};
+
+/* cma_init_reserved_mem(); logs the kernel's errors. */
+int cma_init_reserved_mem(struct dmapool_machine *m, phys_addr_t base,
+			  phys_addr_t size, const char *name,
+			  struct cma_area **out);
+/* dma_contiguous_reserve(limit): the default area from cma= / Kconfig. */
+void dma_contiguous_reserve(struct dmapool_machine *m, phys_addr_t limit);
+/* Activate areas once RAM is backed (cma_init_reserved_areas). */
+void cma_activate_areas(struct dmapool_machine *m);
+/* cma_alloc: first fit, align order; returns base phys or PHYS_NONE. */
+phys_addr_t cma_alloc(struct dmapool_machine *m, struct cma_area *cma,
+		      uint64_t count, unsigned align_order, bool no_warn);
+bool cma_release(struct dmapool_machine *m, struct cma_area *cma,
+		 phys_addr_t pa, uint64_t count);
+void cma_free_all(struct dmapool_machine *m);
+
+/* ------------------------------------------------------------------ */
+/* physmem.c — sparse memfd-backed RAM and CPU aliases. */
+
+struct pm_bank {
+	phys_addr_t base, size;
+	int fd;
+	uint8_t *dram;		/* device view: what DMA sees */
+	uint8_t *linear;	/* CPU linear map (WB); nomap holes are PROT_NONE */
+};
+
+struct pm_alias {		/* an extra CPU mapping of simulated RAM */
+	uint8_t *va;
+	size_t len;
+	phys_addr_t pa;		/* PHYS_NONE for a page-array (vmap) alias */
+	enum dmapool_attr attr;
+	struct pm_alias *next;
+};
+
+struct physmem {
+	struct pm_bank *banks;
+	size_t nbanks;
+	struct pm_alias *aliases;
+	pthread_mutex_t lock;
+};
+
+int physmem_init(struct dmapool_machine *m);
+void physmem_destroy(struct dmapool_machine *m);
+/* Pointer into the device (DRAM) view; NULL if pa..pa+len is not RAM. */
+uint8_t *physmem_dram(struct dmapool_machine *m, phys_addr_t pa, size_t len);
+/* Linear-map pointer, NULL for nomap or non-RAM. */
+void *phys_to_virt(struct dmapool_machine *m, phys_addr_t pa);
+phys_addr_t virt_to_phys(struct dmapool_machine *m, const void *va);
+/* A second mapping of [pa, pa+len) with the given attribute. */
+void *physmem_map_alias(struct dmapool_machine *m, phys_addr_t pa, size_t len,
+			enum dmapool_attr attr);
+int physmem_unmap_alias(struct dmapool_machine *m, void *va);
+enum dmapool_attr physmem_attr(struct dmapool_machine *m, const void *va);
+/* Make the linear map of a range inaccessible or accessible again. */
+void physmem_linear_protect(struct dmapool_machine *m, phys_addr_t pa,
+			    size_t len, bool accessible);
+
+/* ------------------------------------------------------------------ */
+/* page_alloc.c — buddy allocator with zones. */
+
+enum zone_type { ZONE_DMA = 0, ZONE_DMA32, ZONE_NORMAL, MAX_NR_ZONES };
+
+struct zone_info {
+	uint64_t start_pfn, end_pfn;	/* [start, end); empty when equal */
+	bool present;
+};
+
+struct buddy;			/* opaque, page_alloc.c */
+
+/* gfp bits used internally (values match include/linux-compat/linux/gfp.h). */
+#define GFPI_DMA	0x01u
+#define GFPI_DMA32	0x04u
+
+/* Build from memblock's free ranges after boot allocations. */
+int buddy_init(struct dmapool_machine *m);
+void buddy_destroy(struct dmapool_machine *m);
+/* Allocate 2^order pages; zone fallback per gfp. PHYS_NONE on failure. */
+phys_addr_t buddy_alloc(struct dmapool_machine *m, unsigned gfp_zone_bits,
+			unsigned order);
+void buddy_free(struct dmapool_machine *m, phys_addr_t pa, unsigned order);
+uint64_t buddy_free_pages(struct dmapool_machine *m, enum zone_type z);
+/* Release a range into the buddy (CMA area that failed activation...). */
+void buddy_add_range(struct dmapool_machine *m, phys_addr_t start,
+		     phys_addr_t end);
+/* Remove a range from the buddy (pages handed to CMA). */
+int buddy_take_range(struct dmapool_machine *m, phys_addr_t start,
+		     phys_addr_t end);
+
+/*
+ * Standalone buddy core (unit tests, and the machine functions above).
+ * Pfn-based; zones taken from zones[] (present and non-empty ones).
+ */
+struct buddy *buddy_create(const struct zone_info zones[MAX_NR_ZONES],
+			   unsigned page_shift, unsigned max_order);
+void buddy_core_destroy(struct buddy *b);
+/* Free pages [start, end) into their zones; -EEXIST if some are known. */
+int buddy_core_add_range(struct buddy *b, uint64_t start_pfn, uint64_t end_pfn);
+/* Lowest free block of the smallest order >= order; UINT64_MAX if none. */
+uint64_t buddy_core_alloc(struct buddy *b, unsigned gfp_zone_bits,
+			  unsigned order);
+/* -EINVAL (state unchanged) unless (pfn, order) is an allocated block. */
+int buddy_core_free(struct buddy *b, uint64_t pfn, unsigned order);
+uint64_t buddy_core_free_pages(struct buddy *b, enum zone_type zone);
+/* Number of free blocks of one order in a zone. */
+uint64_t buddy_core_free_blocks(struct buddy *b, enum zone_type zone,
+				unsigned order);
+/* Remove the free pages of [start, end); -EBUSY if any is allocated. */
+int buddy_core_take_range(struct buddy *b, uint64_t start_pfn, uint64_t end_pfn);
+
+/* ------------------------------------------------------------------ */
+/* slab.c — kmalloc on simulated RAM */
+
+struct slab_state;		/* opaque, slab.c */
+
+/* kmalloc(0) result, as the kernel's ZERO_SIZE_PTR; kfree accepts it. */
+#define KMALLOC_ZERO_SIZE_PTR	((void *)16)
+
+/* Optional: kmalloc_sim creates the state on first use. */
+int slab_init(struct dmapool_machine *m);
+/* Call before buddy_destroy: returns outstanding slab pages to the buddy. */
+void slab_destroy(struct dmapool_machine *m);
+/* gfp_zone_bits: GFPI_DMA selects the DMA caches; GFPI_DMA32 is ignored. */
+void *kmalloc_sim(struct dmapool_machine *m, size_t size, unsigned gfp_zone_bits);
+/* 0, or -EINVAL for a pointer kmalloc_sim did not return (or freed). */
+int kfree_sim(struct dmapool_machine *m, const void *p);
+size_t kmalloc_size_roundup_sim(struct dmapool_machine *m, size_t size);
+/* Usable size of a live kmalloc_sim object; 0 if p is not one. */
+size_t ksize_sim(struct dmapool_machine *m, const void *p);
+
+/* ------------------------------------------------------------------ */
+/* pool.c — atomic pools */
+
+struct atomic_pool {
+	const char *gfp_name;		/* "GFP_KERNEL", "GFP_KERNEL|GFP_DMA", ... */
+	unsigned gfp_zone;		/* GFPI_* */
+	bool present;
+	struct pool_chunk *chunks;
+	uint64_t size, used;
+};
+
+int dma_atomic_pool_init(struct dmapool_machine *m);
+void dma_atomic_pool_destroy(struct dmapool_machine *m);
+
+/* ------------------------------------------------------------------ */
+/* swiotlb.c */
+
+struct io_tlb_pool {
+	phys_addr_t start, end;		/* [start, end) */
+	uint64_t nslabs;
+	unsigned nareas;
+	bool present;
+	bool force;
+};
+
+/* mem_init's part: size, place, and print the default bounce pool. */
+void swiotlb_init(struct dmapool_machine *m);
+/* early_param part: called while parsing "swiotlb=". */
+void swiotlb_parse_param(struct dmapool_machine *m, const char *val);
+
+/* ------------------------------------------------------------------ */
+/* fdt.c — helpers over libfdt */
+
+int fdt_cells(const void *fdt, int node, const char *name, int dflt);
+uint64_t fdt_read_cells(const uint32_t *p, int n);	/* big-endian cells */
+int fdt_node_is_available(const void *fdt, int node);
+/* Path of node into buf; returns buf or "?" */
+const char *fdt_path(const void *fdt, int node, char *buf, int len);
+/* Translate a child bus address through every ancestor's "ranges". */
+int fdt_translate_address(const void *fdt, int node, uint64_t addr,
+			  uint64_t *out);
+
+/* ------------------------------------------------------------------ */
+/* Devices (device.c) */
+
+struct bus_dma_region {
+	phys_addr_t cpu_start;
+	dma_addr_t dma_start;
+	uint64_t size;
+};
+
+struct device {
+	struct dmapool_machine *m;
+	char *name;		/* dev_name() */
+	char *path;
+	char *label;
+	int node;		/* fdt offset */
+	bool coherent;
+	uint64_t dma_mask_store;
+	uint64_t *dma_mask;
+	uint64_t coherent_dma_mask;
+	uint64_t bus_dma_limit;
+	struct bus_dma_region *dma_range_map;	/* NULL or size-0 terminated */
+	size_t n_ranges;
+	uint64_t max_seg_size;
+	uint64_t seg_boundary;
+	/* memory-region */
+	int *mr_nodes;		/* fdt offsets (-1 = bad phandle) */
+	size_t n_mr;
+	char **mr_names;	/* memory-region-names, n_mr_names entries */
+	size_t n_mr_names;
+	/* IOMMU reference, recorded for the IOMMU layer */
+	int iommu_node;		/* -1 none */
+	uint32_t iommu_args[4];
+	int iommu_nargs;
+	/* pools attached by of_reserved_mem_device_init* */
+	struct dma_coherent_mem *dma_mem;
+	struct cma_area *cma_area;
+	struct io_tlb_pool *restricted;
+	struct reserved_mem *assigned[8];
+	size_t n_assigned;
+	bool is_probe;		/* compatible "libdmapool,probe" */
+	const char *drv_name;	/* bound driver (static string) or NULL */
+};
+
+int devices_init(struct dmapool_machine *m);
+void devices_free(struct dmapool_machine *m);
+
+/* dev_driver_string(): the driver's name, else the bus name "platform".
+ * dev_info()-style lines are "<dev_driver_string> <dev_name>: text". */
+const char *dev_driver_string(const struct device *dev);
+
+/* dma-direct address translation through dev->dma_range_map (identity
+ * without a map): DMA_ERR / PHYS_NONE when outside every range. */
+dma_addr_t phys_to_dma(const struct device *dev, phys_addr_t pa);
+phys_addr_t dma_to_phys(const struct device *dev, dma_addr_t addr);
+/* addr != DMA_ERR and addr + size - 1 <= min_not_zero(*dma_mask,
+ * bus_dma_limit). */
+bool dma_capable(const struct device *dev, dma_addr_t addr, size_t size);
+/* Lowest inclusive CPU end address reachable through any non-empty
+ * dma-ranges in the tree (available nodes only); UINT64_MAX when none. */
+uint64_t of_dma_get_max_cpu_address(struct dmapool_machine *m);
+
+/* fdt.c helpers used by device.c (kernel semantics for cell counts). */
+#define FDT_BAD_ADDR	(~(uint64_t)0)	/* OF_BAD_ADDR */
+/* name ("#address-cells"/"#size-cells") of node, else of the nearest
+ * ancestor, else 1 (of_bus_n_addr_cells). */
+int fdt_bus_cells(const void *fdt, int node, const char *name);
+/* The same for the bus node sits on (of_n_addr_cells). */
+int fdt_n_cells(const void *fdt, int node, const char *name);
+/* fdt_translate_address() through rprop: "ranges" (a missing property on a
+ * non-root bus fails) or "dma-ranges" (a missing property is 1:1).
+ * 0 or -ENOENT. */
+int fdt_translate_address_prop(const void *fdt, int node, uint64_t addr,
+			       const char *rprop, uint64_t *out);
+/* One node's non-empty dma-ranges, contiguous entries merged; cpu_addr is
+ * FDT_BAD_ADDR for an entry that does not translate.  *out is malloc'd
+ * (NULL with *n = 0 when absent/empty). 0 or -ENOMEM. */
+struct fdt_dma_range {
+	uint64_t bus_addr, cpu_addr, size;
+};
+int fdt_parse_dma_ranges(const void *fdt, int node,
+			 struct fdt_dma_range **out, size_t *n);
+
+/* ------------------------------------------------------------------ */
+/* The machine */
+
+#define DMAPOOL_MAX_CMA 64
+
+struct dmapool_machine {
+	struct dmapool_profile prof;
+	struct dmapool_log log;
+	dmapool_report_fn report_sink;
+	void *report_ctx;
+	unsigned flags;
+	struct {
+		char **text;
+		size_t n, cap;
+	} reports;
+	uint64_t ram_limit;
+
+	void *fdt;
+	size_t fdt_size;
+	int root_ac, root_sc;
+
+	char *bootargs;			/* effective command line */
+	struct bootparams bp;
+
+	struct memblock mb;
+	phys_addr_t kernel_start, kernel_end;
+
+	struct reserved_mem *rmem;	/* saved regions (array) */
+	size_t n_rmem;
+	size_t n_rmem_cap;
+
+	struct cma_area *cma[DMAPOOL_MAX_CMA];
+	size_t n_cma;
+	struct cma_area *default_cma;
+
+	struct dma_coherent_mem *global_pool;
+	phys_addr_t global_pool_base, global_pool_size;
+
+	phys_addr_t zone_dma_limit;	/* inclusive limit of ZONE_DMA */
+	phys_addr_t dma_phys_limit;	/* arm64_dma_phys_limit (exclusive) */
+	struct zone_info zones[MAX_NR_ZONES];
+	uint64_t max_pfn, min_pfn;
+	uint64_t totalram_pages;
+
+	struct physmem pm;
+	struct buddy *buddy;
+	struct slab_state *slab;
+
+	struct atomic_pool atomic[3];	/* kernel, dma, dma32: print order */
+	uint64_t atomic_pool_size;
+
+	struct io_tlb_pool swiotlb;
+
+	struct device **devs;
+	size_t n_devs;
+
+	pthread_mutex_t lock;
+};
+
+/* Parse memparse syntax ("64M", "0x1000", "1G"); end set past it. */
+uint64_t memparse(const char *s, const char **end);
+/* Format a byte count like "64 MiB" into buf. */
+
+/* ------------------------------------------------------------------ */
+/* coherent.c */
+
+struct dma_coherent_mem;
+void dma_coherent_mem_free(struct dmapool_machine *m, struct dma_coherent_mem *mem);
+void coherent_free_all(struct dmapool_machine *m);
+int dma_init_global_pool(struct dmapool_machine *m);
+uint64_t dma_coherent_mem_pages(const struct dma_coherent_mem *mem);
+phys_addr_t dma_coherent_mem_base(const struct dma_coherent_mem *mem);
+
+/* dev_info(): "<driver> <dev_name>: text" to the kernel log. */
+void dev_klog(const struct device *dev, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* of_reserved_mem.c: attach / release (kernel API names in linux-compat) */
+int rmem_device_init_by_idx(struct device *dev, int idx);
+int rmem_dma_device_init(struct reserved_mem *rmem, struct device *dev);
+void rmem_dma_device_release(struct reserved_mem *rmem, struct device *dev);
+int rmem_device_init_by_name(struct device *dev, const char *name);
+void rmem_device_release(struct device *dev);
+
+#endif /* DMAPOOL_INTERNAL_H */

@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later OR BSD-2-Clause */
+/*
+ * Kernel log lines and reports (models printk and the dma-debug report
+ * path).  Lines carry the kernel's text and prefixes but no timestamp or
+ * log level.  Every line goes to the configured sink and is kept, so the
+ * tool can print the boot log and tests can compare it with a real one.
+ *
+ * Left out: log levels, rate limiting, and the kernel's "once" flags (the
+ * callers keep those where they change what is printed).
+ */
+#include <signal.h>
+
+#include "internal.h"
+
+static void log_append(struct dmapool_log *l, char *line)
+{
+	if (l->n == l->cap) {
+		size_t ncap = l->cap ? l->cap * 2 : 64;
+		char **nl = realloc(l->lines, ncap * sizeof(*nl));
+
+		if (!nl) {
+			free(line);	/* the sink still saw it */
+			return;
+		}
+		l->lines = nl;
+		l->cap = ncap;
+	}
+	l->lines[l->n++] = line;
+}
+
+void klog(struct dmapool_machine *m, const char *fmt, ...)
+{
+	va_list ap;
+	char *line = NULL;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&line, fmt, ap);
+	va_end(ap);
+	if (n < 0 || !line)
+		return;
+	/* one call may carry several lines (OVERLAP DETECTED!\n...) */
+	for (char *s = line, *nl; s && *s; s = nl) {
+		nl = strchr(s, '\n');
+		if (nl)
+			*nl++ = 0;
+		if (m->log.sink)
+			m->log.sink(m->log.ctx, s);
+		log_append(&m->log, strdup(s));
+		if (!nl)
+			break;
+	}
+	free(line);
+}
+
+const char *fmt_pa(const struct dmapool_machine *m, uint64_t pa, char buf[24])
+{
+	snprintf(buf, 24, "0x%0*llx", (int)m->prof.phys_digits,
+		 (unsigned long long)pa);
+	return buf;
+}
+
+void log_free(struct dmapool_log *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->lines[i]);
+	free(l->lines);
+	l->lines = NULL;
+	l->n = l->cap = 0;
+}
+
+void report(struct dmapool_machine *m, const char *kind, const struct device *dev,
+	    uint64_t addr, uint64_t size, const char *fmt, ...)
+{
+	va_list ap;
+	char *text = NULL;
+	struct dmapool_report r;
+
+	va_start(ap, fmt);
+	if (vasprintf(&text, fmt, ap) < 0)
+		text = NULL;
+	va_end(ap);
+	if (!text)
+		return;
+	r.kind = kind;
+	r.device = dev ? dev->name : "";
+	r.addr = addr;
+	r.size = size;
+	r.text = text;
+	pthread_mutex_lock(&m->lock);
+	if (m->reports.n == m->reports.cap) {
+		size_t ncap = m->reports.cap ? m->reports.cap * 2 : 16;
+		char **nt = realloc(m->reports.text, ncap * sizeof(*nt));
+
+		if (nt) {
+			m->reports.text = nt;
+			m->reports.cap = ncap;
+		}
+	}
+	if (m->reports.n < m->reports.cap)
+		m->reports.text[m->reports.n++] = text;
+	else
+		r.text = NULL;
+	pthread_mutex_unlock(&m->lock);
+	if (m->report_sink)
+		m->report_sink(m->report_ctx, &r);
+	if (!r.text)
+		free(text);
+	if (m->flags & DMAPOOL_F_FATAL_REPORTS)
+		abort();
+}
+
+DMAPOOL_API size_t dmapool_report_count(struct dmapool_machine *m)
+{
+	size_t n;
+
+	if (!m)
+		return 0;
+	pthread_mutex_lock(&m->lock);
+	n = m->reports.n;
+	pthread_mutex_unlock(&m->lock);
+	return n;
+}
+
+DMAPOOL_API const char *dmapool_report_text(struct dmapool_machine *m, size_t i)
+{
+	const char *t = NULL;
+
+	if (!m)
+		return NULL;
+	pthread_mutex_lock(&m->lock);
+	if (i < m->reports.n)
+		t = m->reports.text[i];
+	pthread_mutex_unlock(&m->lock);
+	return t;
+}
+
+DMAPOOL_API size_t dmapool_log_count(struct dmapool_machine *m)
+{
+	return m ? m->log.n : 0;
+}
+
+DMAPOOL_API const char *dmapool_log_line(struct dmapool_machine *m, size_t i)
+{
+	return (m && i < m->log.n) ? m->log.lines[i] : NULL;
+}
+
+DMAPOOL_API const char *dmapool_strerror(int err)
+{
+	switch (err < 0 ? -err : err) {
+	case 0: return "success";
+	case EINVAL: return "invalid argument or malformed device tree";
+	case ENOENT: return "no such file, node or region";
+	case ENOMEM: return "out of memory";
+	case ENOEXEC: return "cannot compile .dts (dtc missing or failed)";
+	case E2BIG: return "simulated RAM exceeds the configured ceiling";
+	case EFAULT: return "address does not translate to simulated RAM";
+	case EBUSY: return "resource busy";
+	case ENODEV: return "no such device";
+	case EIO: return "I/O error or unsupported DMA mask";
+	case ENOSPC: return "no space left";
+	case ENXIO: return "no such mapping";
+	case EEXIST: return "already exists";
+	case ENOSYS: return "not supported by this profile";
+	case ERANGE: return "value out of range";
+	default: return "unknown error";
+	}
+}
+
+DMAPOOL_API const char *dmapool_version(void)
+{
+	return "0.1.0";
+}
+
+void dev_klog(const struct device *dev, const char *fmt, ...)
+{
+	va_list ap;
+	char *text = NULL;
+
+	va_start(ap, fmt);
+	if (vasprintf(&text, fmt, ap) < 0)
+		text = NULL;
+	va_end(ap);
+	if (!text)
+		return;
+	klog(dev->m, "%s %s: %s", dev_driver_string(dev), dev->name, text);
+	free(text);
+}

@@ -1,0 +1,607 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later OR BSD-2-Clause */
+/*
+ * The machine object: load, boot, destroy (no single kernel twin; the boot
+ * order follows arm64's setup_arch -> bootmem_init -> mm_core_init and the
+ * initcalls that create DMA pools).
+ *
+ * Boot, step by step, each step printing what the kernel prints:
+ *   1. fdt_check_full, root cells, /memory (or cfg->ram_size), bootargs;
+ *   2. memblock: RAM, the kernel image, the reserved-memory scan, then the
+ *      /memreserve/ entries (6.4+ order);
+ *   3. zones from the DMA limits ("Zone ranges:", "node 0:" lines);
+ *   4. the kernel's own early allocations (memmap and friends, a model:
+ *      see docs/fidelity.md), then the default CMA area;
+ *   5. the large hash tables, then SWIOTLB (mem_init);
+ *   6. RAM backing, buddy allocator, CMA activation, atomic pools, the
+ *      global coherent pool, devices.
+ *
+ * Left out: everything of the boot that does not move DMA memory.
+ */
+#include <fcntl.h>
+#include <libfdt.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* ---------------- configuration ---------------- */
+
+static const char *cfg_str(const char *field, const char *env)
+{
+	if (field && *field)
+		return field;
+	env = getenv(env);
+	return env && *env ? env : NULL;
+}
+
+/* ---------------- bootargs ---------------- */
+
+static void parse_cma(struct dmapool_machine *m, const char *p)
+{
+	const char *e;
+
+	m->bp.cma_set = true;
+	m->bp.cma_size = memparse(p, &e);
+	if (*e != '@')
+		return;
+	m->bp.cma_base = memparse(e + 1, &e);
+	if (*e != '-') {
+		m->bp.cma_limit = m->bp.cma_base + m->bp.cma_size;
+		m->bp.cma_fixed = true;
+		return;
+	}
+	m->bp.cma_limit = memparse(e + 1, &e);
+	if (m->bp.cma_base + m->bp.cma_size == m->bp.cma_limit)
+		m->bp.cma_fixed = true;
+}
+
+/* parse_early_param: the options that change DMA memory */
+static void parse_bootargs(struct dmapool_machine *m)
+{
+	char *copy, *save = NULL;
+
+	m->bp.iommu_strict = -1;
+	m->bp.iommu_passthrough = -1;
+	if (!m->bootargs)
+		return;
+	copy = strdup(m->bootargs);
+	if (!copy)
+		return;
+	for (char *tok = strtok_r(copy, " \t\n", &save); tok;
+	     tok = strtok_r(NULL, " \t\n", &save)) {
+		char *eq = strchr(tok, '=');
+		const char *val = eq ? eq + 1 : "";
+
+		if (eq)
+			*eq = 0;
+		if (!strcmp(tok, "cma") && eq)
+			parse_cma(m, val);
+		else if (!strcmp(tok, "coherent_pool") && eq) {
+			m->bp.coherent_pool_set = true;
+			m->bp.coherent_pool = memparse(val, NULL);
+		} else if (!strcmp(tok, "swiotlb") && eq)
+			swiotlb_parse_param(m, val);
+		else if (!strcmp(tok, "iommu.strict") && eq)
+			m->bp.iommu_strict = atoi(val) ? 1 : 0;
+		else if (!strcmp(tok, "iommu.passthrough") && eq)
+			m->bp.iommu_passthrough = atoi(val) ? 1 : 0;
+		else if (!strcmp(tok, "iommu.forcedac") && eq)
+			m->bp.iommu_forcedac = atoi(val) != 0;
+	}
+	free(copy);
+}
+
+/* ---------------- /memory ---------------- */
+
+static int scan_memory(struct dmapool_machine *m, uint64_t ram_size_cfg)
+{
+	int node, found = 0, err;
+	int t_len = (m->root_ac + m->root_sc) * 4;
+
+	fdt_for_each_subnode(node, m->fdt, 0) {
+		const char *type = fdt_getprop(m->fdt, node, "device_type", NULL);
+		const char *name = fdt_get_name(m->fdt, node, NULL);
+		const fdt32_t *p;
+		int len;
+
+		if (!type || strcmp(type, "memory"))
+			continue;
+		if (!fdt_node_is_available(m->fdt, node))
+			continue;
+		p = fdt_getprop(m->fdt, node, "linux,usable-memory", &len);
+		if (!p || len <= 0)
+			p = fdt_getprop(m->fdt, node, "reg", &len);
+		if (!p)
+			continue;
+		if (t_len == 0 || len % t_len) {
+			klog(m, "libdmapool: %s: reg is %d bytes, not a multiple of %d (#address-cells=%d #size-cells=%d): node ignored",
+			     name, len, t_len, m->root_ac, m->root_sc);
+			continue;
+		}
+		for (; len >= t_len; len -= t_len) {
+			uint64_t base = fdt_read_cells((const uint32_t *)p, m->root_ac);
+			uint64_t size = fdt_read_cells((const uint32_t *)p + m->root_ac, m->root_sc);
+
+			p += m->root_ac + m->root_sc;
+			if (!size)
+				continue;
+			/* early_init_dt_add_memory_arch: page-align, drop wrap */
+			uint64_t end = base + size;
+			if (end < base)
+				end = ~0ULL;
+			base = ALIGN_UP(base, m->prof.page_size);
+			end = ALIGN_DOWN(end, m->prof.page_size);
+			if (end <= base)
+				continue;
+			err = memblock_add(&m->mb, base, end - base);
+			if (err)
+				return err;
+			found = 1;
+		}
+	}
+	if (!found) {
+		uint64_t size = ram_size_cfg;
+
+		if (!size) {
+			klog(m, "libdmapool: the tree has no usable /memory node and no RAM size was configured (ram_size, DMAPOOL_RAM_SIZE or --mem)");
+			return -EINVAL;
+		}
+		/* profile's usual RAM base */
+		uint64_t base = !strcmp(m->prof.arch, "x86_64") ? 0 :
+				!strncmp(m->prof.arch, "arm-nommu", 9) ? 0xc0000000ULL :
+				!strcmp(m->prof.arch, "riscv64") ? 0x80000000ULL : 0x40000000ULL;
+		size = ALIGN_DOWN(size, m->prof.page_size);
+		if (!size)
+			return -EINVAL;
+		err = memblock_add(&m->mb, base, size);
+		if (err)
+			return err;
+	}
+	if (memblock_phys_mem_size(&m->mb) > m->ram_limit) {
+		klog(m, "libdmapool: RAM of %llu MiB exceeds the simulated RAM ceiling of %llu MiB (ram_limit, DMAPOOL_RAM_LIMIT)",
+		     (unsigned long long)(memblock_phys_mem_size(&m->mb) >> 20),
+		     (unsigned long long)(m->ram_limit >> 20));
+		return -E2BIG;
+	}
+	return 0;
+}
+
+static void reserve_memreserve(struct dmapool_machine *m)
+{
+	int n = fdt_num_mem_rsv(m->fdt);
+
+	for (int i = 0; i < n; i++) {
+		uint64_t base, size;
+
+		if (fdt_get_mem_rsv(m->fdt, i, &base, &size) < 0 || !size)
+			continue;
+		if (base + size < base)
+			size = ~0ULL - base;
+		memblock_reserve(&m->mb, base, size, "memreserve");
+	}
+}
+
+/* ---------------- zones (arm64 zone_sizes_init + free_area_init) ---------------- */
+
+static phys_addr_t max_zone_phys(struct dmapool_machine *m, phys_addr_t zone_limit)
+{
+	phys_addr_t start = memblock_start_of_dram(&m->mb);
+	phys_addr_t end = memblock_end_of_dram(&m->mb);
+
+	if (start < 0xffffffffULL && zone_limit > 0xffffffffULL)
+		zone_limit = 0xffffffffULL;
+	if (zone_limit > end - 1)
+		zone_limit = end - 1;
+	return zone_limit + 1;
+}
+
+static void setup_zones(struct dmapool_machine *m)
+{
+	phys_addr_t dma_end = 0, dma32_end = 0;
+	uint64_t ps = m->prof.page_shift;
+	uint64_t min_pfn = memblock_start_of_dram(&m->mb) >> ps;
+	uint64_t max_pfn = memblock_end_of_dram(&m->mb) >> ps;
+	uint64_t limits[MAX_NR_ZONES];
+	uint64_t start;
+	static const char *names[] = { "DMA", "DMA32", "Normal" };
+	char a[24], b[24];
+
+	m->min_pfn = min_pfn;
+	m->max_pfn = max_pfn;
+	if (m->prof.arm64_zone_rules) {
+		uint64_t dt = of_dma_get_max_cpu_address(m);
+		phys_addr_t zlim = m->prof.zone_dma_limit;
+
+		if (dt < zlim)
+			zlim = dt;
+		m->zone_dma_limit = zlim;
+		dma_end = max_zone_phys(m, zlim);
+		dma32_end = max_zone_phys(m, 0xffffffffULL);
+		m->dma_phys_limit = dma_end;
+	} else {
+		m->zone_dma_limit = m->prof.zone_dma ? m->prof.zone_dma_limit : 0;
+		if (m->prof.zone_dma) {
+			dma_end = m->prof.zone_dma_limit + 1;
+			if (dma_end > (max_pfn << ps))
+				dma_end = max_pfn << ps;
+		}
+		if (m->prof.zone_dma32) {
+			dma32_end = SZ_4G;
+			if (dma32_end > (max_pfn << ps))
+				dma32_end = max_pfn << ps;
+		}
+		m->dma_phys_limit = m->prof.zone_dma ? dma_end :
+				    m->prof.zone_dma32 ? dma32_end : (max_pfn << ps);
+		if (m->dma_phys_limit < (min_pfn << ps))
+			m->dma_phys_limit = max_pfn << ps;
+	}
+	limits[ZONE_DMA] = m->prof.zone_dma ? dma_end >> ps : 0;
+	limits[ZONE_DMA32] = m->prof.zone_dma32 ? dma32_end >> ps : 0;
+	limits[ZONE_NORMAL] = max_pfn;
+	start = min_pfn;
+	klog(m, "Zone ranges:");
+	for (int z = 0; z < MAX_NR_ZONES; z++) {
+		uint64_t end = limits[z];
+		bool configured = z == ZONE_NORMAL || (z == ZONE_DMA ? m->prof.zone_dma : m->prof.zone_dma32);
+
+		if (!configured)
+			continue;
+		if (end < start)
+			end = start;
+		if (end > max_pfn)
+			end = max_pfn;
+		m->zones[z].start_pfn = start;
+		m->zones[z].end_pfn = end;
+		m->zones[z].present = end > start;
+		if (end > start)
+			klog(m, "  %-8s [mem %s-%s]", names[z], fmt_pa(m, start << ps, a),
+			     fmt_pa(m, (end << ps) - 1, b));
+		else
+			klog(m, "  %-8s empty", names[z]);
+		start = end;
+	}
+	/* for_each_mem_pfn_range: partial pages at either end are dropped */
+	for (size_t i = 0; i < m->mb.memory.n; i++) {
+		const struct mb_region *r = &m->mb.memory.r[i];
+		uint64_t spfn = (r->base + m->prof.page_size - 1) >> ps;
+		uint64_t epfn = (r->base + r->size) >> ps;
+
+		if (spfn >= epfn)
+			continue;
+		klog(m, "  node   0: [mem %s-%s]", fmt_pa(m, spfn << ps, a),
+		     fmt_pa(m, (epfn << ps) - 1, b));
+	}
+}
+
+/*
+ * The kernel's own early memblock use, top-down: memmap (struct page per
+ * page), page tables, per-cpu areas... (before the default CMA area), and
+ * the dentry/inode hash tables (after it).  A model fitted to the real
+ * 6.12 boots: see docs/fidelity.md.
+ */
+static void early_kernel_allocs(struct dmapool_machine *m, bool after_cma)
+{
+	uint64_t ram = memblock_phys_mem_size(&m->mb);
+	uint64_t size;
+
+	if (!m->prof.early_allocs)
+		return;
+	if (!after_cma)
+		size = ram / m->prof.page_size * m->prof.struct_page_size + m->prof.early_fixed;
+	else
+		size = ram / 1024;	/* dentry hash: 8 bytes per 8 KiB */
+	size = ALIGN_UP(size, m->prof.page_size);
+	if (size)
+		memblock_alloc_range(&m->mb, size, m->prof.page_size, 0, PHYS_NONE,
+				     after_cma ? "kernel hash tables" : "kernel memmap");
+}
+
+static void reserve_kernel_image(struct dmapool_machine *m)
+{
+	phys_addr_t start = memblock_start_of_dram(&m->mb) + m->prof.kernel_offset;
+	phys_addr_t size = m->prof.kernel_size;
+
+	if (!size || start + size > memblock_end_of_dram(&m->mb))
+		return;
+	m->kernel_start = start;
+	m->kernel_end = start + size;
+	memblock_reserve(&m->mb, start, size, "kernel");
+}
+
+/* ---------------- load ---------------- */
+
+static void machine_free(struct dmapool_machine *m)
+{
+	if (!m)
+		return;
+	devices_free(m);
+	coherent_free_all(m);
+	dma_atomic_pool_destroy(m);
+	slab_destroy(m);
+	buddy_destroy(m);
+	physmem_destroy(m);
+	cma_free_all(m);
+	rmem_free_all(m);
+	memblock_free_all(&m->mb);
+	for (size_t i = 0; i < m->reports.n; i++)
+		free(m->reports.text[i]);
+	free(m->reports.text);
+	log_free(&m->log);
+	free(m->bootargs);
+	free(m->fdt);
+	pthread_mutex_destroy(&m->lock);
+	free(m);
+}
+
+static int boot(struct dmapool_machine *m, uint64_t ram_size)
+{
+	int err;
+	const char *ba;
+	int len;
+	const fdt32_t *p;
+
+	p = fdt_getprop(m->fdt, 0, "#address-cells", &len);
+	m->root_ac = p && len == 4 ? (int)fdt32_to_cpu(*p) : 1;
+	p = fdt_getprop(m->fdt, 0, "#size-cells", &len);
+	m->root_sc = p && len == 4 ? (int)fdt32_to_cpu(*p) : 1;
+	if (m->root_ac < 1 || m->root_ac > 2 || m->root_sc < 1 || m->root_sc > 2) {
+		klog(m, "libdmapool: /: unsupported #address-cells=%d #size-cells=%d (1 or 2 expected)",
+		     m->root_ac, m->root_sc);
+		return -EINVAL;
+	}
+	if (!m->bootargs) {
+		int chosen = fdt_path_offset(m->fdt, "/chosen");
+
+		ba = chosen >= 0 ? fdt_getprop(m->fdt, chosen, "bootargs", &len) : NULL;
+		if (ba && len > 0 && memchr(ba, 0, len)) {
+			m->bootargs = strdup(ba);
+			if (!m->bootargs)
+				return -ENOMEM;
+		}
+	}
+	parse_bootargs(m);
+	err = scan_memory(m, ram_size);
+	if (err)
+		return err;
+
+	/* setup_arch -> arm64_memblock_init: kernel image, then the DT scan */
+	reserve_kernel_image(m);
+	err = of_reserved_mem_scan(m);
+	if (err)
+		return err;
+	reserve_memreserve(m);
+
+	/* bootmem_init: sparse_init (memmap) -> zones -> default CMA */
+	early_kernel_allocs(m, false);
+	setup_zones(m);
+	dma_contiguous_reserve(m, m->dma_phys_limit);
+	if (m->bootargs)
+		klog(m, "Kernel command line: %s", m->bootargs);
+	/* start_kernel: hash tables, then mm_core_init -> mem_init -> swiotlb */
+	early_kernel_allocs(m, true);
+	swiotlb_init(m);
+
+	/* the memory is handed to the page allocator */
+	err = physmem_init(m);
+	if (err)
+		return err;
+	err = buddy_init(m);
+	if (err)
+		return err;
+	cma_activate_areas(m);
+	m->totalram_pages = 0;
+	for (int z = 0; z < MAX_NR_ZONES; z++)
+		m->totalram_pages += buddy_free_pages(m, z);
+	for (size_t i = 0; i < m->n_cma; i++)
+		if (m->cma[i]->activated)
+			m->totalram_pages += m->cma[i]->count;
+
+	/* initcalls */
+	err = dma_atomic_pool_init(m);
+	if (err)
+		return err;
+	err = dma_init_global_pool(m);
+	if (err)
+		return err;
+	return devices_init(m);
+}
+
+static int machine_create(const void *blob, size_t size,
+			  const struct dmapool_config *cfg,
+			  struct dmapool_machine **out)
+{
+	struct dmapool_machine *m;
+	struct dmapool_config zero = { 0 };
+	const char *arch, *knobs, *ba, *s;
+	uint64_t ram_size;
+	char bad[80];
+	int err;
+
+	if (!out)
+		return -EINVAL;
+	*out = NULL;
+	if (!cfg)
+		cfg = &zero;
+	if (!blob || size < sizeof(struct fdt_header))
+		return -EINVAL;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	pthread_mutex_init(&m->lock, NULL);
+	m->log.sink = cfg->log_sink;
+	m->log.ctx = cfg->log_ctx;
+	m->report_sink = cfg->report_sink;
+	m->report_ctx = cfg->report_ctx;
+	m->flags = cfg->flags;
+	m->swiotlb.nslabs = 0;
+	m->ram_limit = cfg->ram_limit;
+	s = getenv("DMAPOOL_RAM_LIMIT");
+	if (!m->ram_limit && s && *s)
+		m->ram_limit = memparse(s, NULL);
+	if (!m->ram_limit)
+		m->ram_limit = 64 * SZ_1G;
+
+	arch = cfg_str(cfg->arch, "DMAPOOL_ARCH");
+	if (profile_init(&m->prof, arch)) {
+		klog(m, "libdmapool: unknown arch '%s' (arm64, arm, arm-nommu, riscv64, x86_64)", arch);
+		err = -EINVAL;
+		goto fail;
+	}
+	knobs = cfg_str(cfg->knobs, "DMAPOOL_KNOBS");
+	if (knobs && profile_apply_knobs(&m->prof, knobs, bad, sizeof(bad))) {
+		klog(m, "libdmapool: bad knob '%s'", bad);
+		err = -EINVAL;
+		goto fail;
+	}
+	ram_size = cfg->ram_size;
+	s = getenv("DMAPOOL_RAM_SIZE");
+	if (!ram_size && s && *s)
+		ram_size = memparse(s, NULL);
+	ba = cfg_str(cfg->bootargs, "DMAPOOL_BOOTARGS");
+	if (ba) {
+		m->bootargs = strdup(ba);
+		if (!m->bootargs) {
+			err = -ENOMEM;
+			goto fail;
+		}
+	}
+
+	/* the blob: header sanity first, then the full check on a copy */
+	if (fdt_magic(blob) != FDT_MAGIC || fdt_totalsize(blob) > size ||
+	    fdt_totalsize(blob) < sizeof(struct fdt_header)) {
+		klog(m, "libdmapool: not a flattened device tree (bad magic or size)");
+		err = -EINVAL;
+		goto fail;
+	}
+	m->fdt_size = fdt_totalsize(blob);
+	m->fdt = malloc(m->fdt_size);
+	if (!m->fdt) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	memcpy(m->fdt, blob, m->fdt_size);
+	err = fdt_check_full(m->fdt, m->fdt_size);
+	if (err) {
+		klog(m, "libdmapool: invalid device tree blob: %s", fdt_strerror(err));
+		err = -EINVAL;
+		goto fail;
+	}
+	err = boot(m, ram_size);
+	if (err)
+		goto fail;
+	*out = m;
+	return 0;
+fail:
+	machine_free(m);
+	return err;
+}
+
+DMAPOOL_API int dmapool_machine_load_blob(const void *fdt, size_t size,
+					  const struct dmapool_config *cfg,
+					  struct dmapool_machine **out)
+{
+	return machine_create(fdt, size, cfg, out);
+}
+
+static int read_file(const char *path, void **buf, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	uint8_t *b;
+	size_t got = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (1 << 28)) {
+		close(fd);
+		return -EINVAL;
+	}
+	b = malloc(st.st_size ? st.st_size : 1);
+	if (!b) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t r = read(fd, b + got, st.st_size - got);
+
+		if (r <= 0) {
+			free(b);
+			close(fd);
+			return -EIO;
+		}
+		got += r;
+	}
+	close(fd);
+	*buf = b;
+	*len = got;
+	return 0;
+}
+
+/* Compile a .dts with dtc into a temporary blob. */
+static int compile_dts(const char *path, void **buf, size_t *len)
+{
+	char tmpl[] = "/tmp/dmapool-dtb-XXXXXX";
+	int fd = mkstemp(tmpl);
+	pid_t pid;
+	int status, err;
+
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	pid = fork();
+	if (pid < 0) {
+		unlink(tmpl);
+		return -errno;
+	}
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_WRONLY);
+
+		if (devnull >= 0) {
+			dup2(devnull, 1);
+			dup2(devnull, 2);
+		}
+		execlp("dtc", "dtc", "-q", "-I", "dts", "-O", "dtb", "-o", tmpl,
+		       path, (char *)NULL);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0) {
+		unlink(tmpl);
+		return -ENOEXEC;
+	}
+	err = read_file(tmpl, buf, len);
+	unlink(tmpl);
+	return err;
+}
+
+DMAPOOL_API int dmapool_machine_load(const char *path,
+				     const struct dmapool_config *cfg,
+				     struct dmapool_machine **out)
+{
+	void *buf = NULL;
+	size_t len = 0;
+	size_t pl;
+	int err;
+
+	if (!path || !out)
+		return -EINVAL;
+	*out = NULL;
+	if (access(path, R_OK) < 0)
+		return -ENOENT;
+	pl = strlen(path);
+	if (pl > 4 && !strcmp(path + pl - 4, ".dts"))
+		err = compile_dts(path, &buf, &len);
+	else
+		err = read_file(path, &buf, &len);
+	if (err)
+		return err;
+	err = machine_create(buf, len, cfg, out);
+	free(buf);
+	return err;
+}
+
+DMAPOOL_API void dmapool_machine_destroy(struct dmapool_machine *m)
+{
+	machine_free(m);
+}
