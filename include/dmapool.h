@@ -149,6 +149,23 @@ DMAPOOL_API const char *dmapool_report_text(struct dmapool_machine *m,
 DMAPOOL_API size_t dmapool_log_count(struct dmapool_machine *m);
 DMAPOOL_API const char *dmapool_log_line(struct dmapool_machine *m, size_t i);
 
+/*
+ * Kernel-style calls that take no machine (virt_to_phys, pfn_to_page...)
+ * resolve pointers through the live machines; a bare pfn or physical
+ * address uses the calling thread's machine set here, else the newest.
+ */
+DMAPOOL_API void dmapool_machine_use(struct dmapool_machine *m);
+
+struct page;
+/* struct page helpers; NULL / ~0 / (phys_addr_t)-1 when out of range. */
+DMAPOOL_API struct page *dmapool_pfn_to_page(struct dmapool_machine *m,
+					     uint64_t pfn);
+DMAPOOL_API uint64_t dmapool_page_to_pfn(const struct page *page);
+DMAPOOL_API struct page *dmapool_virt_to_page(const void *va);
+DMAPOOL_API void *dmapool_page_address(const struct page *page);
+DMAPOOL_API phys_addr_t dmapool_any_virt_to_phys(const void *va);
+DMAPOOL_API void *dmapool_any_phys_to_virt(phys_addr_t pa);
+
 /* Cache attribute of a CPU pointer handed out by the library. */
 DMAPOOL_API enum dmapool_attr dmapool_cpu_attr(struct dmapool_machine *m,
 					       const void *cpu);

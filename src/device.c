@@ -418,6 +418,8 @@ static int device_create(struct dmapool_machine *m, int node,
 		return -ENOMEM;
 	dev->m = m;
 	dev->node = node;
+	dev->of_node.m = m;
+	dev->of_node.offset = node;
 	dev->iommu_node = -1;
 	/* drivers/base/platform.c defaults */
 	dev->coherent_dma_mask = dma_bit_mask(32);
@@ -742,4 +744,9 @@ DMAPOOL_API int dmapool_dev_write(struct device *dev, dma_addr_t addr,
 	if (!dev || !buf)
 		return -EINVAL;
 	return dev_access(dev, addr, (void *)(uintptr_t)buf, len, true);
+}
+
+DMAPOOL_API const char *dev_name(const struct device *dev)
+{
+	return dev ? dev->name : NULL;
 }

@@ -412,8 +412,15 @@ struct bus_dma_region {
 	uint64_t size;
 };
 
+/* An OF node as driver code sees it (include/linux-compat/linux/of.h). */
+struct device_node {
+	struct dmapool_machine *m;
+	int offset;		/* fdt offset */
+};
+
 struct device {
 	struct dmapool_machine *m;
+	struct device_node of_node;
 	char *name;		/* dev_name() */
 	char *path;
 	char *label;
@@ -530,6 +537,9 @@ struct dmapool_machine {
 	uint64_t totalram_pages;
 
 	struct physmem pm;
+	void *vmemmap;			/* struct page range (never dereferenced) */
+	size_t vmemmap_len;
+	struct dmapool_machine *reg_next;	/* registry link */
 	struct buddy *buddy;
 	struct slab_state *slab;
 
@@ -557,6 +567,26 @@ void coherent_free_all(struct dmapool_machine *m);
 int dma_init_global_pool(struct dmapool_machine *m);
 uint64_t dma_coherent_mem_pages(const struct dma_coherent_mem *mem);
 phys_addr_t dma_coherent_mem_base(const struct dma_coherent_mem *mem);
+
+/* Kernel-named exports (declared for drivers in include/linux-compat). */
+DMAPOOL_API int of_reserved_mem_device_init_by_idx(struct device *dev,
+						   struct device_node *np, int idx);
+DMAPOOL_API int of_reserved_mem_device_init_by_name(struct device *dev,
+						    struct device_node *np,
+						    const char *name);
+DMAPOOL_API void of_reserved_mem_device_release(struct device *dev);
+DMAPOOL_API struct device_node *dev_of_node(struct device *dev);
+DMAPOOL_API const char *dev_name(const struct device *dev);
+
+/* Live machines (machine.c): kernel-style calls without a machine
+ * argument (virt_to_phys, pfn_to_page...) resolve through this list. */
+void machine_registry_add(struct dmapool_machine *m);
+void machine_registry_del(struct dmapool_machine *m);
+struct dmapool_machine *machine_registry_find_va(const void *va);
+struct dmapool_machine *machine_current(void);
+/* physmem.c: struct page is an address in a PROT_NONE "vmemmap" range */
+int physmem_vmemmap_init(struct dmapool_machine *m);
+bool physmem_is_page(struct dmapool_machine *m, const void *page);
 
 /* dev_info(): "<driver> <dev_name>: text" to the kernel log. */
 void dev_klog(const struct device *dev, const char *fmt, ...)

@@ -309,12 +309,69 @@ static void reserve_kernel_image(struct dmapool_machine *m)
 	memblock_reserve(&m->mb, start, size, "kernel");
 }
 
+/* ---------------- registry of live machines ---------------- */
+
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct dmapool_machine *registry;	/* newest first */
+static __thread struct dmapool_machine *tls_current;
+
+void machine_registry_add(struct dmapool_machine *m)
+{
+	pthread_mutex_lock(&registry_lock);
+	m->reg_next = registry;
+	registry = m;
+	pthread_mutex_unlock(&registry_lock);
+}
+
+void machine_registry_del(struct dmapool_machine *m)
+{
+	pthread_mutex_lock(&registry_lock);
+	for (struct dmapool_machine **pp = &registry; *pp; pp = &(*pp)->reg_next)
+		if (*pp == m) {
+			*pp = m->reg_next;
+			break;
+		}
+	if (tls_current == m)
+		tls_current = NULL;
+	pthread_mutex_unlock(&registry_lock);
+}
+
+struct dmapool_machine *machine_registry_find_va(const void *va)
+{
+	struct dmapool_machine *found = NULL;
+
+	pthread_mutex_lock(&registry_lock);
+	for (struct dmapool_machine *m = registry; m && !found; m = m->reg_next)
+		if (physmem_attr(m, va) != DMAPOOL_ATTR_NONE || physmem_is_page(m, va))
+			found = m;
+	pthread_mutex_unlock(&registry_lock);
+	return found;
+}
+
+struct dmapool_machine *machine_current(void)
+{
+	struct dmapool_machine *m;
+
+	if (tls_current)
+		return tls_current;
+	pthread_mutex_lock(&registry_lock);
+	m = registry;
+	pthread_mutex_unlock(&registry_lock);
+	return m;
+}
+
+DMAPOOL_API void dmapool_machine_use(struct dmapool_machine *m)
+{
+	tls_current = m;
+}
+
 /* ---------------- load ---------------- */
 
 static void machine_free(struct dmapool_machine *m)
 {
 	if (!m)
 		return;
+	machine_registry_del(m);
 	devices_free(m);
 	coherent_free_all(m);
 	dma_atomic_pool_destroy(m);
@@ -384,6 +441,9 @@ static int boot(struct dmapool_machine *m, uint64_t ram_size)
 
 	/* the memory is handed to the page allocator */
 	err = physmem_init(m);
+	if (err)
+		return err;
+	err = physmem_vmemmap_init(m);
 	if (err)
 		return err;
 	err = buddy_init(m);
@@ -490,6 +550,7 @@ static int machine_create(const void *blob, size_t size,
 	err = boot(m, ram_size);
 	if (err)
 		goto fail;
+	machine_registry_add(m);
 	*out = m;
 	return 0;
 fail:

@@ -585,19 +585,53 @@ void rmem_free_all(struct dmapool_machine *m)
 	m->n_rmem = m->n_rmem_cap = 0;
 }
 
-/* of_reserved_mem_device_init_by_idx */
 int rmem_device_init_by_idx(struct device *dev, int idx)
+{
+	return dev ? of_reserved_mem_device_init_by_idx(dev, &dev->of_node, idx) : -EINVAL;
+}
+
+int rmem_device_init_by_name(struct device *dev, const char *name)
+{
+	return dev ? of_reserved_mem_device_init_by_name(dev, &dev->of_node, name) : -EINVAL;
+}
+
+void rmem_device_release(struct device *dev)
+{
+	if (!dev)
+		return;
+	for (size_t i = dev->n_assigned; i-- > 0;) {
+		struct reserved_mem *r = dev->assigned[i];
+
+		if (r->ops && r->ops->device_release)
+			r->ops->device_release(r, dev);
+	}
+	dev->n_assigned = 0;
+}
+
+/* ---- kernel API (include/linux-compat/linux/of_reserved_mem.h) ---- */
+
+/* The memory-region phandle #idx of an arbitrary node, as of_parse_phandle. */
+static int parse_memory_region(struct dmapool_machine *m, int node, int idx)
+{
+	int len;
+	const fdt32_t *p = fdt_getprop(m->fdt, node, "memory-region", &len);
+
+	if (!p || idx < 0 || (size_t)idx >= (size_t)len / 4)
+		return -1;
+	return fdt_node_offset_by_phandle(m->fdt, fdt32_to_cpu(p[idx]));
+}
+
+DMAPOOL_API int of_reserved_mem_device_init_by_idx(struct device *dev,
+						   struct device_node *np, int idx)
 {
 	struct dmapool_machine *m;
 	struct reserved_mem *r;
 	int target, ret;
 
-	if (!dev)
+	if (!dev || !np || np->m != dev->m)
 		return -EINVAL;
 	m = dev->m;
-	if (idx < 0 || (size_t)idx >= dev->n_mr)
-		return -ENODEV;
-	target = dev->mr_nodes[idx];
+	target = parse_memory_region(m, np->offset, idx);
 	if (target < 0)
 		return -ENODEV;
 	if (!fdt_node_is_available(m->fdt, target))
@@ -615,25 +649,26 @@ int rmem_device_init_by_idx(struct device *dev, int idx)
 	return ret;
 }
 
-int rmem_device_init_by_name(struct device *dev, const char *name)
+DMAPOOL_API int of_reserved_mem_device_init_by_name(struct device *dev,
+						    struct device_node *np,
+						    const char *name)
 {
-	if (!dev || !name)
+	int idx;
+
+	if (!dev || !np || !name || np->m != dev->m)
 		return -EINVAL;
-	for (size_t i = 0; i < dev->n_mr_names; i++)
-		if (!strcmp(dev->mr_names[i], name))
-			return rmem_device_init_by_idx(dev, (int)i);
-	return -ENODEV;
+	idx = fdt_stringlist_search(dev->m->fdt, np->offset, "memory-region-names", name);
+	if (idx < 0)
+		return -ENODEV;
+	return of_reserved_mem_device_init_by_idx(dev, np, idx);
 }
 
-void rmem_device_release(struct device *dev)
+DMAPOOL_API void of_reserved_mem_device_release(struct device *dev)
 {
-	if (!dev)
-		return;
-	for (size_t i = dev->n_assigned; i-- > 0;) {
-		struct reserved_mem *r = dev->assigned[i];
+	rmem_device_release(dev);
+}
 
-		if (r->ops && r->ops->device_release)
-			r->ops->device_release(r, dev);
-	}
-	dev->n_assigned = 0;
+DMAPOOL_API struct device_node *dev_of_node(struct device *dev)
+{
+	return dev ? &dev->of_node : NULL;
 }

@@ -80,9 +80,39 @@ fail:
 	return -ENOMEM;
 }
 
+/* A PROT_NONE range, one 64-byte slot per pfn: struct page pointers. */
+int physmem_vmemmap_init(struct dmapool_machine *m)
+{
+	uint64_t npages = m->max_pfn - m->min_pfn;
+	void *va;
+
+	m->vmemmap_len = npages * 64;
+	if (!m->vmemmap_len)
+		return 0;
+	va = mmap(NULL, m->vmemmap_len, PROT_NONE,
+		  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (va == MAP_FAILED) {
+		m->vmemmap_len = 0;
+		return -ENOMEM;
+	}
+	m->vmemmap = va;
+	return 0;
+}
+
+bool physmem_is_page(struct dmapool_machine *m, const void *page)
+{
+	const uint8_t *p = page, *b = m->vmemmap;
+
+	return b && p >= b && p < b + m->vmemmap_len && (p - b) % 64 == 0;
+}
+
 void physmem_destroy(struct dmapool_machine *m)
 {
 	struct pm_alias *a = m->pm.aliases;
+
+	if (m->vmemmap)
+		munmap(m->vmemmap, m->vmemmap_len);
+	m->vmemmap = NULL;
 
 	while (a) {
 		struct pm_alias *next = a->next;
@@ -276,4 +306,58 @@ DMAPOOL_API phys_addr_t dmapool_virt_to_phys(struct dmapool_machine *m,
 DMAPOOL_API void *dmapool_phys_to_virt(struct dmapool_machine *m, phys_addr_t pa)
 {
 	return m ? phys_to_virt(m, pa) : NULL;
+}
+
+/* ---- struct page helpers (include/linux-compat/linux/mm.h) ---- */
+
+DMAPOOL_API struct page *dmapool_pfn_to_page(struct dmapool_machine *m, uint64_t pfn)
+{
+	if (!m)
+		m = machine_current();
+	if (!m || !m->vmemmap || pfn < m->min_pfn || pfn >= m->max_pfn)
+		return NULL;
+	return (struct page *)((uint8_t *)m->vmemmap + (pfn - m->min_pfn) * 64);
+}
+
+DMAPOOL_API uint64_t dmapool_page_to_pfn(const struct page *page)
+{
+	struct dmapool_machine *m = machine_registry_find_va(page);
+
+	if (!m)
+		return ~0ULL;
+	return m->min_pfn + (uint64_t)((const uint8_t *)page - (uint8_t *)m->vmemmap) / 64;
+}
+
+DMAPOOL_API phys_addr_t dmapool_any_virt_to_phys(const void *va)
+{
+	struct dmapool_machine *m = machine_registry_find_va(va);
+
+	return m ? virt_to_phys(m, va) : PHYS_NONE;
+}
+
+DMAPOOL_API void *dmapool_any_phys_to_virt(phys_addr_t pa)
+{
+	struct dmapool_machine *m = machine_current();
+
+	return m ? phys_to_virt(m, pa) : NULL;
+}
+
+DMAPOOL_API struct page *dmapool_virt_to_page(const void *va)
+{
+	struct dmapool_machine *m = machine_registry_find_va(va);
+	phys_addr_t pa = m ? virt_to_phys(m, va) : PHYS_NONE;
+
+	if (pa == PHYS_NONE)
+		return NULL;
+	return dmapool_pfn_to_page(m, pa >> m->prof.page_shift);
+}
+
+DMAPOOL_API void *dmapool_page_address(const struct page *page)
+{
+	struct dmapool_machine *m = machine_registry_find_va(page);
+	uint64_t pfn = dmapool_page_to_pfn(page);
+
+	if (!m || pfn == ~0ULL)
+		return NULL;
+	return phys_to_virt(m, pfn << m->prof.page_shift);
 }

@@ -1,2 +1,531 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later OR BSD-2-Clause */
-int main(void) { return 0; }
+/*
+ * dmapool: command-line front end of libdmapool (docs/cli.md).
+ *
+ *   dmapool inspect [BOARD] [--arch A] [--bootargs S] [--mem SIZE] [--json]
+ *
+ * "inspect" loads a board (a .dtb, a .dts, or the built-in demo board) and
+ * prints the boot log followed by tables of what the simulated kernel
+ * built: RAM, the kernel image, reserved memory, pools, zones, devices.
+ * With --json it prints dmapool_machine_json() instead.
+ *
+ * Exit status: 0 success, 1 internal failure (out of memory, write
+ * error), 2 bad usage or a board that cannot be loaded.
+ */
+#include <libfdt.h>
+
+#include "internal.h"
+
+extern const unsigned char dmapool_demo_dtb[];
+extern const size_t dmapool_demo_dtb_size;
+
+#define EXIT_USAGE	2
+#define EXIT_LOAD	2
+#define EXIT_INTERNAL	1
+
+static const char *const main_usage =
+	"usage: dmapool COMMAND [ARGS]\n"
+	"       dmapool --help | --version\n"
+	"\n"
+	"commands:\n"
+	"  inspect   load a board and show the DMA memory hierarchy built from it\n"
+	"\n"
+	"Run 'dmapool COMMAND --help' for the options of a command.\n";
+
+static const char *const inspect_usage =
+	"usage: dmapool inspect [BOARD] [--arch A] [--bootargs S] [--mem SIZE] [--json]\n"
+	"\n"
+	"Load BOARD (a .dtb, or a .dts compiled with dtc; default: the built-in\n"
+	"demo board), boot the simulated Linux 6.12 kernel on it and print its\n"
+	"boot log followed by tables of RAM, reserved memory, pools, zones and\n"
+	"devices.\n"
+	"\n"
+	"options:\n"
+	"  --arch A        architecture profile: arm64 (default), arm, arm-nommu,\n"
+	"                  riscv64, x86_64\n"
+	"  --bootargs S    kernel command line, replaces /chosen/bootargs\n"
+	"  --mem SIZE      RAM size when the tree has no /memory (512M, 2G...)\n"
+	"  --json          print one JSON document instead of text\n"
+	"  -h, --help      show this help\n"
+	"\n"
+	"Exit status: 0 success, 1 internal failure, 2 bad usage or unloadable board.\n";
+
+/* ------------------------------------------------------------------ */
+/* Helpers */
+
+/* Exact human size: the largest binary unit that divides the value. */
+static const char *hsize(uint64_t v, char buf[32])
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+	unsigned u = 0;
+
+	while (v && u + 1 < ARRAY_SIZE(units) && !(v & 1023)) {
+		v >>= 10;
+		u++;
+	}
+	snprintf(buf, 32, "%llu %s", (unsigned long long)v, units[u]);
+	return buf;
+}
+
+/* Strict memparse: digits (0x... allowed) and an optional K/M/G/T suffix. */
+static int parse_size(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+	unsigned shift = 0;
+	char *e;
+
+	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &e, 0);
+	if (errno || e == s)
+		return -EINVAL;
+	switch (*e) {
+	case 'K': case 'k': shift = 10; e++; break;
+	case 'M': case 'm': shift = 20; e++; break;
+	case 'G': case 'g': shift = 30; e++; break;
+	case 'T': case 't': shift = 40; e++; break;
+	default: break;
+	}
+	if (*e || !v || (shift && v > (~0ULL >> shift)))
+		return -EINVAL;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+/* The log sink: remember the last "libdmapool: " line, for errors. */
+struct load_ctx {
+	char *why;
+};
+
+static void capture_log(void *ctx, const char *line)
+{
+	static const char pfx[] = "libdmapool: ";
+	struct load_ctx *lc = ctx;
+	char *copy;
+
+	if (strncmp(line, pfx, sizeof(pfx) - 1))
+		return;
+	copy = strdup(line + sizeof(pfx) - 1);
+	if (!copy)
+		return;
+	free(lc->why);
+	lc->why = copy;
+}
+
+static int col_width(size_t len, size_t min, size_t max)
+{
+	if (len < min)
+		len = min;
+	if (len > max)
+		len = max;
+	return (int)len;
+}
+
+/* ------------------------------------------------------------------ */
+/* Text output of inspect */
+
+static void print_memory(const struct dmapool_machine *m)
+{
+	const struct mb_type *mem = &m->mb.memory;
+	char a[24], b[24], s[32];
+	uint64_t total = 0;
+	size_t nbanks = 0;
+
+	for (size_t i = 0; i < mem->n; i++)
+		total += mem->r[i].size;
+	printf("RAM (%s)\n", hsize(total, s));
+	/* memblock splits RAM by flags: contiguous pieces are one bank */
+	for (size_t i = 0; i < mem->n;) {
+		phys_addr_t base = mem->r[i].base;
+		phys_addr_t end = base + mem->r[i].size;
+
+		for (i++; i < mem->n && mem->r[i].base == end; i++)
+			end = mem->r[i].base + mem->r[i].size;
+		printf("  bank %-3zu  %s-%s  %s\n", nbanks++, fmt_pa(m, base, a),
+		       fmt_pa(m, end - 1, b), hsize(end - base, s));
+	}
+	if (m->kernel_end > m->kernel_start)
+		printf("  kernel    %s-%s  %s\n", fmt_pa(m, m->kernel_start, a),
+		       fmt_pa(m, m->kernel_end - 1, b),
+		       hsize(m->kernel_end - m->kernel_start, s));
+	else
+		printf("  kernel    not placed\n");
+}
+
+static const char *rmem_kind(const struct dmapool_machine *m,
+			     const struct reserved_mem *r)
+{
+	switch (r->kind) {
+	case RMEM_DMA_POOL:	return "dma-pool";
+	case RMEM_GLOBAL_POOL:	return "global-pool";
+	case RMEM_CMA:
+		return r->priv && r->priv == m->default_cma ? "default-cma" : "cma";
+	case RMEM_RESTRICTED:	return "restricted";
+	case RMEM_FAILED:	return "failed";
+	case RMEM_PLAIN:
+	default:		return "plain";
+	}
+}
+
+/* Does [base, base+size) touch System RAM (memory without no-map)? */
+static bool on_system_ram(const struct dmapool_machine *m, phys_addr_t base,
+			  phys_addr_t size)
+{
+	for (size_t i = 0; i < m->mb.memory.n; i++) {
+		const struct mb_region *r = &m->mb.memory.r[i];
+
+		if (r->flags & MEMBLOCK_NOMAP)
+			continue;
+		if (r->base < base + size && base < r->base + r->size)
+			return true;
+	}
+	return false;
+}
+
+/* How the CPU sees the region. */
+static const char *rmem_attr(const struct dmapool_machine *m,
+			     const struct reserved_mem *r)
+{
+	const struct cma_area *c;
+
+	switch (r->kind) {
+	case RMEM_DMA_POOL:
+	case RMEM_GLOBAL_POOL:
+		/* memremap(MEMREMAP_WC) refuses System RAM at attach time */
+		return on_system_ram(m, r->base, r->size) ? "WC pool (on RAM)" : "WC pool";
+	case RMEM_CMA:
+		c = r->priv;
+		return c && (!c->activated || c->failed) ? "CMA (unusable)"
+							 : "CMA (WB, reusable)";
+	case RMEM_RESTRICTED:
+		return "bounce pool (WB)";
+	case RMEM_FAILED:
+		return "released";
+	case RMEM_PLAIN:
+	default:
+		return r->nomap ? "no-map" : "WB";
+	}
+}
+
+static void print_regions(const struct dmapool_machine *m)
+{
+	char a[24], s[32];
+	size_t w = 4;
+	int nw;
+
+	for (size_t i = 0; i < m->n_rmem; i++)
+		if (strlen(m->rmem[i].name) > w)
+			w = strlen(m->rmem[i].name);
+	nw = col_width(w, 4, 24);
+	printf("Reserved memory (%zu region%s)\n", m->n_rmem, m->n_rmem == 1 ? "" : "s");
+	if (!m->n_rmem) {
+		printf("  none\n");
+		return;
+	}
+	printf("  %-*s  %-*s  %-9s %-11s  %-6s  %-7s  %s\n", nw, "name",
+	       (int)m->prof.phys_digits + 2, "base", "size", "kind", "map",
+	       "placed", "attribute");
+	for (size_t i = 0; i < m->n_rmem; i++) {
+		const struct reserved_mem *r = &m->rmem[i];
+
+		printf("  %-*s  %s  %-9s %-11s  %-6s  %-7s  %s\n", nw, r->name,
+		       fmt_pa(m, r->base, a), hsize(r->size, s), rmem_kind(m, r),
+		       r->nomap ? "no-map" : "map", r->dynamic ? "dynamic" : "reg",
+		       rmem_attr(m, r));
+	}
+}
+
+static void print_pools(const struct dmapool_machine *m)
+{
+	const struct io_tlb_pool *t = &m->swiotlb;
+	char a[24], b[24], s[32];
+	size_t w = 4, n = 0;
+	int nw;
+
+	for (size_t i = 0; i < m->n_cma; i++)
+		if (strlen(m->cma[i]->name) > w)
+			w = strlen(m->cma[i]->name);
+	nw = col_width(w, 4, 24);
+	printf("CMA areas\n");
+	if (!m->n_cma)
+		printf("  none\n");
+	else
+		printf("  %-*s  %-*s  %-9s %-7s  %s\n", nw, "name",
+		       (int)m->prof.phys_digits + 2, "base", "size", "default", "usable");
+	for (size_t i = 0; i < m->n_cma; i++) {
+		const struct cma_area *c = m->cma[i];
+
+		printf("  %-*s  %s  %-9s %-7s  %s\n", nw, c->name, fmt_pa(m, c->base, a),
+		       hsize(c->count << m->prof.page_shift, s),
+		       c == m->default_cma ? "yes" : "no",
+		       c->activated && !c->failed ? "yes" : "no");
+	}
+
+	printf("\nAtomic pools\n");
+	for (size_t i = 0; i < ARRAY_SIZE(m->atomic); i++) {
+		const struct atomic_pool *p = &m->atomic[i];
+
+		if (!p->present)
+			continue;
+		printf("  %-22s  %s\n", p->gfp_name, hsize(p->size, s));
+		n++;
+	}
+	if (!n)
+		printf("  none\n");
+
+	printf("\nSWIOTLB\n");
+	if (t->present)
+		printf("  %s-%s  %s, %llu slots%s\n", fmt_pa(m, t->start, a),
+		       fmt_pa(m, t->end - 1, b), hsize(t->end - t->start, s),
+		       (unsigned long long)t->nslabs, t->force ? ", forced" : "");
+	else
+		printf("  none\n");
+}
+
+static void print_zones(const struct dmapool_machine *m)
+{
+	static const char *const names[MAX_NR_ZONES] = { "DMA", "DMA32", "Normal" };
+	unsigned ps = m->prof.page_shift;
+	char a[24], b[24], s[32];
+
+	printf("Zones\n");
+	for (int z = 0; z < MAX_NR_ZONES; z++) {
+		const struct zone_info *zi = &m->zones[z];
+		bool configured = z == ZONE_NORMAL ||
+				  (z == ZONE_DMA ? m->prof.zone_dma : m->prof.zone_dma32);
+
+		if (!configured)
+			continue;
+		if (zi->end_pfn > zi->start_pfn)
+			printf("  %-7s  %s-%s  %s\n", names[z],
+			       fmt_pa(m, zi->start_pfn << ps, a),
+			       fmt_pa(m, (zi->end_pfn << ps) - 1, b),
+			       hsize((zi->end_pfn - zi->start_pfn) << ps, s));
+		else
+			printf("  %-7s  empty\n", names[z]);
+	}
+}
+
+static const char *node_path(const struct dmapool_machine *m, int node,
+			     char *buf, int len)
+{
+	if (node < 0 || fdt_get_path(m->fdt, node, buf, len) < 0)
+		return NULL;
+	return buf;
+}
+
+static void print_device(struct dmapool_machine *m, const struct device *d)
+{
+	char path[512], a[24], b[24], s[32], lim[24];
+
+	printf("  %s  %s\n", d->name, d->path);
+	if (d->bus_dma_limit)
+		snprintf(lim, sizeof(lim), "0x%llx", (unsigned long long)d->bus_dma_limit);
+	else
+		snprintf(lim, sizeof(lim), "none");
+	printf("    coherent: %s  bus_dma_limit: %s\n", d->coherent ? "yes" : "no", lim);
+	if (d->dma_mask)
+		snprintf(a, sizeof(a), "0x%llx", (unsigned long long)*d->dma_mask);
+	else
+		snprintf(a, sizeof(a), "none");
+	printf("    dma_mask: %s  coherent_dma_mask: 0x%llx\n", a,
+	       (unsigned long long)d->coherent_dma_mask);
+	for (size_t i = 0; d->dma_range_map && i < d->n_ranges; i++) {
+		const struct bus_dma_region *r = &d->dma_range_map[i];
+
+		printf("    dma-range: cpu %s -> dma %s  %s\n", fmt_pa(m, r->cpu_start, a),
+		       fmt_pa(m, r->dma_start, b), hsize(r->size, s));
+	}
+	for (size_t i = 0; i < d->n_mr; i++) {
+		const char *target = node_path(m, d->mr_nodes[i], path, sizeof(path));
+		const struct reserved_mem *r = d->mr_nodes[i] >= 0 ?
+			rmem_find_by_node(m, d->mr_nodes[i]) : NULL;
+
+		printf("    memory-region[%zu]", i);
+		if (i < d->n_mr_names)
+			printf(" \"%s\"", d->mr_names[i]);
+		printf(" -> %s", target ? target : "(bad phandle)");
+		if (r)
+			printf(" (%s)", rmem_kind(m, r));
+		else if (target)
+			printf(" (not a reserved region)");
+		printf("\n");
+	}
+	if (d->iommu_node >= 0) {
+		const char *target = node_path(m, d->iommu_node, path, sizeof(path));
+
+		printf("    iommu: %s", target ? target : "?");
+		for (int i = 0; i < d->iommu_nargs; i++)
+			printf("%s0x%x", i ? " " : " <", d->iommu_args[i]);
+		printf("%s\n", d->iommu_nargs ? ">" : "");
+	}
+}
+
+static void print_text(struct dmapool_machine *m)
+{
+	size_t n = dmapool_log_count(m);
+
+	for (size_t i = 0; i < n; i++)
+		printf("%s\n", dmapool_log_line(m, i));
+	printf("\n");
+	printf("Machine: arch %s, bootargs: %s\n\n", m->prof.arch,
+	       m->bootargs ? m->bootargs : "(none)");
+	print_memory(m);
+	printf("\n");
+	print_regions(m);
+	printf("\n");
+	print_pools(m);
+	printf("\n");
+	print_zones(m);
+	printf("\nDevices (%zu)\n", m->n_devs);
+	if (!m->n_devs)
+		printf("  none\n");
+	for (size_t i = 0; i < m->n_devs; i++)
+		print_device(m, m->devs[i]);
+}
+
+/* ------------------------------------------------------------------ */
+/* inspect */
+
+static int usage_error(const char *usage, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int usage_error(const char *usage, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "dmapool: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n%s", usage);
+	return EXIT_USAGE;
+}
+
+/* "--opt VALUE" or "--opt=VALUE": the value, or NULL when absent. */
+static const char *opt_value(int argc, char **argv, int *i, const char *name)
+{
+	size_t n = strlen(name);
+	const char *a = argv[*i];
+
+	if (strncmp(a, name, n))
+		return NULL;
+	if (a[n] == '=')
+		return a + n + 1;
+	if (a[n] == 0 && *i + 1 < argc)
+		return argv[++*i];
+	return NULL;
+}
+
+static bool is_opt(const char *a, const char *name)
+{
+	size_t n = strlen(name);
+
+	return !strncmp(a, name, n) && (a[n] == 0 || a[n] == '=');
+}
+
+static int cmd_inspect(int argc, char **argv)
+{
+	struct dmapool_config cfg = { 0 };
+	struct load_ctx lc = { NULL };
+	struct dmapool_machine *m = NULL;
+	const char *board = NULL;
+	bool json = false, opts_done = false;
+	int err, ret = 0;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (opts_done || a[0] != '-' || !a[1]) {
+			if (board)
+				return usage_error(inspect_usage, "inspect: more than one board: '%s'", a);
+			board = a;
+		} else if (!strcmp(a, "--")) {
+			opts_done = true;
+		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			fputs(inspect_usage, stdout);
+			return 0;
+		} else if (!strcmp(a, "--json")) {
+			json = true;
+		} else if (is_opt(a, "--arch")) {
+			cfg.arch = opt_value(argc, argv, &i, "--arch");
+			if (!cfg.arch || !*cfg.arch)
+				return usage_error(inspect_usage, "inspect: %s needs a value", "--arch");
+		} else if (is_opt(a, "--bootargs")) {
+			cfg.bootargs = opt_value(argc, argv, &i, "--bootargs");
+			if (!cfg.bootargs)
+				return usage_error(inspect_usage, "inspect: %s needs a value", "--bootargs");
+		} else if (is_opt(a, "--mem")) {
+			const char *v = opt_value(argc, argv, &i, "--mem");
+
+			if (!v)
+				return usage_error(inspect_usage, "inspect: %s needs a value", "--mem");
+			if (parse_size(v, &cfg.ram_size))
+				return usage_error(inspect_usage, "inspect: bad --mem size '%s'", v);
+		} else {
+			return usage_error(inspect_usage, "inspect: unknown option '%s'", a);
+		}
+	}
+
+	cfg.log_sink = capture_log;
+	cfg.log_ctx = &lc;
+	if (board)
+		err = dmapool_machine_load(board, &cfg, &m);
+	else
+		err = dmapool_machine_load_blob(dmapool_demo_dtb, dmapool_demo_dtb_size,
+						&cfg, &m);
+	if (err) {
+		fprintf(stderr, "dmapool: %s: %s%s%s\n", board ? board : "(demo board)",
+			dmapool_strerror(err), lc.why ? ": " : "", lc.why ? lc.why : "");
+		free(lc.why);
+		return EXIT_LOAD;
+	}
+	free(lc.why);
+
+	if (json) {
+		char *doc = dmapool_machine_json(m);
+
+		if (!doc) {
+			fprintf(stderr, "dmapool: %s\n", dmapool_strerror(-ENOMEM));
+			ret = EXIT_INTERNAL;
+		} else {
+			fputs(doc, stdout);
+			free(doc);
+		}
+	} else {
+		print_text(m);
+	}
+	dmapool_machine_destroy(m);
+	if (fflush(stdout) || ferror(stdout)) {
+		fprintf(stderr, "dmapool: write error: %s\n", strerror(errno));
+		ret = EXIT_INTERNAL;
+	}
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+
+int main(int argc, char **argv)
+{
+	const char *cmd;
+
+	if (argc < 2) {
+		fputs(main_usage, stderr);
+		return EXIT_USAGE;
+	}
+	cmd = argv[1];
+	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
+		fputs(main_usage, stdout);
+		return 0;
+	}
+	if (!strcmp(cmd, "--version")) {
+		printf("dmapool %s\n", dmapool_version());
+		return 0;
+	}
+	if (!strcmp(cmd, "inspect"))
+		return cmd_inspect(argc - 1, argv + 1);
+	if (cmd[0] == '-')
+		return usage_error(main_usage, "unknown option '%s'", cmd);
+	return usage_error(main_usage, "unknown command '%s'", cmd);
+}
