@@ -142,6 +142,21 @@ void dma_contiguous_reserve(struct dmapool_machine *m, phys_addr_t limit)
 			m->default_cma = c;
 }
 
+static bool bit_test(const unsigned long *bm, uint64_t i)
+{
+	return bm[i / 64] >> (i % 64) & 1;
+}
+
+static void bits_set(unsigned long *bm, uint64_t start, uint64_t n, bool v)
+{
+	for (uint64_t i = start; i < start + n; i++) {
+		if (v)
+			bm[i / 64] |= 1UL << (i % 64);
+		else
+			bm[i / 64] &= ~(1UL << (i % 64));
+	}
+}
+
 /* cma_init_reserved_areas: the pages become a usable area, or are refused. */
 void cma_activate_areas(struct dmapool_machine *m)
 {
@@ -196,21 +211,28 @@ void cma_activate_areas(struct dmapool_machine *m)
 			continue;
 		}
 		c->activated = true;
-	}
-}
+		/*
+		 * no-map pages inside an area: the kernel activates the area
+		 * but oopses when an allocation touches them (seen with
+		 * cma=64M@ over a no-map pool); they are never handed out here.
+		 */
+		for (size_t b = 0; b < m->mb.memory.n; b++) {
+			const struct mb_region *r = &m->mb.memory.r[b];
+			phys_addr_t s0, e0;
 
-static bool bit_test(const unsigned long *bm, uint64_t i)
-{
-	return bm[i / 64] >> (i % 64) & 1;
-}
-
-static void bits_set(unsigned long *bm, uint64_t start, uint64_t n, bool v)
-{
-	for (uint64_t i = start; i < start + n; i++) {
-		if (v)
-			bm[i / 64] |= 1UL << (i % 64);
-		else
-			bm[i / 64] &= ~(1UL << (i % 64));
+			if (!(r->flags & MEMBLOCK_NOMAP))
+				continue;
+			s0 = r->base > start ? r->base : start;
+			e0 = r->base + r->size < end ? r->base + r->size : end;
+			if (e0 <= s0)
+				continue;
+			uint64_t first = (s0 - start) >> m->prof.page_shift;
+			uint64_t last = (e0 - start + m->prof.page_size - 1) >> m->prof.page_shift;
+			bits_set(c->bitmap, first, last - first, true);
+			c->used += last - first;
+			klog(m, "libdmapool: CMA area %s overlaps no-map memory %#llx..%#llx: those pages are never allocated (Linux 6.12 oopses when it touches them)",
+			     c->name, (unsigned long long)s0, (unsigned long long)e0 - 1);
+		}
 	}
 }
 

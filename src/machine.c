@@ -167,6 +167,29 @@ static int scan_memory(struct dmapool_machine *m, uint64_t ram_size_cfg)
 	return 0;
 }
 
+/* early_init_dt_check_for_initrd + the arm64 initrd reservation */
+static void reserve_initrd(struct dmapool_machine *m)
+{
+	int chosen = fdt_path_offset(m->fdt, "/chosen");
+	const fdt32_t *s, *e;
+	int ls, le;
+	uint64_t start, end;
+
+	if (chosen < 0)
+		return;
+	s = fdt_getprop(m->fdt, chosen, "linux,initrd-start", &ls);
+	e = fdt_getprop(m->fdt, chosen, "linux,initrd-end", &le);
+	if (!s || !e || (ls != 4 && ls != 8) || (le != 4 && le != 8))
+		return;
+	start = fdt_read_cells((const uint32_t *)s, ls / 4);
+	end = fdt_read_cells((const uint32_t *)e, le / 4);
+	if (end <= start)
+		return;
+	start = ALIGN_DOWN(start, m->prof.page_size);
+	end = ALIGN_UP(end, m->prof.page_size);
+	memblock_reserve(&m->mb, start, end - start, "initrd");
+}
+
 static void reserve_memreserve(struct dmapool_machine *m)
 {
 	int n = fdt_num_mem_rsv(m->fdt);
@@ -424,6 +447,7 @@ static int boot(struct dmapool_machine *m, uint64_t ram_size)
 
 	/* setup_arch -> arm64_memblock_init: kernel image, then the DT scan */
 	reserve_kernel_image(m);
+	reserve_initrd(m);
 	err = of_reserved_mem_scan(m);
 	if (err)
 		return err;

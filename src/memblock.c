@@ -321,10 +321,13 @@ phys_addr_t memblock_alloc_range(struct memblock *mb, phys_addr_t size,
 	size_t n;
 	phys_addr_t found = 0;
 
-	if (!size)
-		return 0;
 	if (!align)
 		align = 1;
+	/*
+	 * A zero size is not refused: like the kernel, the search then
+	 * "finds" the (aligned) end of the highest free range, and nothing is
+	 * reserved (a dynamic region of size 0 lands at the top of RAM).
+	 */
 	/* memblock never hands out the first page */
 	if (start < 4096)
 		start = 4096;
@@ -361,7 +364,7 @@ phys_addr_t memblock_alloc_range(struct memblock *mb, phys_addr_t size,
 		}
 	}
 	free(fr);
-	if (found && memblock_reserve(mb, found, size, owner))
+	if (found && size && memblock_reserve(mb, found, size, owner))
 		return 0;
 	return found;
 }

@@ -319,9 +319,8 @@ static int reserve_reg(struct dmapool_machine *m, int node, const char *uname)
 		phys_addr_t base = next_cells(&p, m->root_ac);
 		phys_addr_t size = next_cells(&p, m->root_sc);
 
-		/* a zero size is skipped silently (seen on the real 6.12) */
-		if (size && (base + size < base ||
-			     reserve_memory(m, base, size, nomap, "reserved-memory") != 0))
+		if (!size || base + size < base ||
+		    reserve_memory(m, base, size, nomap, "reserved-memory") != 0)
 			klog(m, PFX "Reserved memory: failed to reserve memory for node '%s': base %s, size %lu MiB",
 			     uname, fmt_pa(m, base, pa), (unsigned long)(size / SZ_1M));
 		len -= t_len;
@@ -409,9 +408,7 @@ static int alloc_size(struct dmapool_machine *m, int node, const char *uname)
 	if (align & (align - 1))	/* memblock would misbehave: kernel WARNs */
 		align = 1ULL << fls64_u(align);
 	p = fdt_getprop(m->fdt, node, "alloc-ranges", &len);
-	if (size == 0) {
-		base = 0;
-	} else if (p) {
+	if (p) {
 		if (t_len == 0 || len % t_len) {
 			klog(m, PFX "invalid alloc-ranges property in '%s', skipping node.", uname);
 			return -EINVAL;
@@ -541,6 +538,9 @@ int of_reserved_mem_scan(struct dmapool_machine *m)
 		}
 		if (len < t_len)
 			continue;
+		if (len > t_len)
+			klog(m, PFX "fdt_scan_reserved_mem_reg_nodes() ignores %d regions in node '%s'",
+			     len / t_len - 1, uname);
 		base = next_cells(&p, m->root_ac);
 		size = next_cells(&p, m->root_sc);
 		if (size && base + size > base) {

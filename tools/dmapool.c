@@ -32,8 +32,16 @@ static const char *const main_usage =
 	"\n"
 	"Run 'dmapool COMMAND --help' for the options of a command.\n";
 
-static const char *const inspect_usage =
+#define INSPECT_SYNOPSIS \
 	"usage: dmapool inspect [BOARD] [--arch A] [--bootargs S] [--mem SIZE] [--json]\n"
+
+/* on bad usage: the synopsis only */
+static const char *const inspect_short =
+	INSPECT_SYNOPSIS
+	"Run 'dmapool inspect --help' for the options.\n";
+
+static const char *const inspect_usage =
+	INSPECT_SYNOPSIS
 	"\n"
 	"Load BOARD (a .dtb, or a .dts compiled with dtc; default: the built-in\n"
 	"demo board), boot the simulated Linux 6.12 kernel on it and print its\n"
@@ -217,21 +225,21 @@ static void print_regions(const struct dmapool_machine *m)
 	for (size_t i = 0; i < m->n_rmem; i++)
 		if (strlen(m->rmem[i].name) > w)
 			w = strlen(m->rmem[i].name);
-	nw = col_width(w, 4, 24);
+	nw = col_width(w, 4, 22);
 	printf("Reserved memory (%zu region%s)\n", m->n_rmem, m->n_rmem == 1 ? "" : "s");
 	if (!m->n_rmem) {
 		printf("  none\n");
 		return;
 	}
-	printf("  %-*s  %-*s  %-9s %-11s  %-6s  %-7s  %s\n", nw, "name",
+	printf("  %-*s  %-*s  %-9s %-11s %-6s %-6s %s\n", nw, "name",
 	       (int)m->prof.phys_digits + 2, "base", "size", "kind", "map",
 	       "placed", "attribute");
 	for (size_t i = 0; i < m->n_rmem; i++) {
 		const struct reserved_mem *r = &m->rmem[i];
 
-		printf("  %-*s  %s  %-9s %-11s  %-6s  %-7s  %s\n", nw, r->name,
+		printf("  %-*s  %s  %-9s %-11s %-6s %-6s %s\n", nw, r->name,
 		       fmt_pa(m, r->base, a), hsize(r->size, s), rmem_kind(m, r),
-		       r->nomap ? "no-map" : "map", r->dynamic ? "dynamic" : "reg",
+		       r->nomap ? "no-map" : "map", r->dynamic ? "alloc" : "reg",
 		       rmem_attr(m, r));
 	}
 }
@@ -362,6 +370,38 @@ static void print_device(struct dmapool_machine *m, const struct device *d)
 	}
 }
 
+#define TEXT_WIDTH 100
+
+/* prefix + words of text, wrapped at TEXT_WIDTH under the prefix. */
+static void print_wrapped(const char *prefix, const char *text)
+{
+	size_t indent = strlen(prefix), col = indent;
+	bool first = true;
+
+	fputs(prefix, stdout);
+	while (*text) {
+		size_t sp = strspn(text, " \t\n");
+		size_t n;
+
+		text += sp;
+		n = strcspn(text, " \t\n");
+		if (!n)
+			break;
+		if (!first && col + 1 + n > TEXT_WIDTH) {
+			printf("\n%*s", (int)indent, "");
+			col = indent;
+		} else if (!first) {
+			putchar(' ');
+			col++;
+		}
+		printf("%.*s", (int)n, text);
+		col += n;
+		text += n;
+		first = false;
+	}
+	putchar('\n');
+}
+
 static void print_text(struct dmapool_machine *m)
 {
 	size_t n = dmapool_log_count(m);
@@ -369,8 +409,9 @@ static void print_text(struct dmapool_machine *m)
 	for (size_t i = 0; i < n; i++)
 		printf("%s\n", dmapool_log_line(m, i));
 	printf("\n");
-	printf("Machine: arch %s, bootargs: %s\n\n", m->prof.arch,
-	       m->bootargs ? m->bootargs : "(none)");
+	printf("Machine\n  arch      %s\n", m->prof.arch);
+	print_wrapped("  bootargs  ", m->bootargs ? m->bootargs : "(none)");
+	printf("\n");
 	print_memory(m);
 	printf("\n");
 	print_regions(m);
@@ -439,7 +480,7 @@ static int cmd_inspect(int argc, char **argv)
 
 		if (opts_done || a[0] != '-' || !a[1]) {
 			if (board)
-				return usage_error(inspect_usage, "inspect: more than one board: '%s'", a);
+				return usage_error(inspect_short, "inspect: more than one board: '%s'", a);
 			board = a;
 		} else if (!strcmp(a, "--")) {
 			opts_done = true;
@@ -451,20 +492,20 @@ static int cmd_inspect(int argc, char **argv)
 		} else if (is_opt(a, "--arch")) {
 			cfg.arch = opt_value(argc, argv, &i, "--arch");
 			if (!cfg.arch || !*cfg.arch)
-				return usage_error(inspect_usage, "inspect: %s needs a value", "--arch");
+				return usage_error(inspect_short, "inspect: %s needs a value", "--arch");
 		} else if (is_opt(a, "--bootargs")) {
 			cfg.bootargs = opt_value(argc, argv, &i, "--bootargs");
 			if (!cfg.bootargs)
-				return usage_error(inspect_usage, "inspect: %s needs a value", "--bootargs");
+				return usage_error(inspect_short, "inspect: %s needs a value", "--bootargs");
 		} else if (is_opt(a, "--mem")) {
 			const char *v = opt_value(argc, argv, &i, "--mem");
 
 			if (!v)
-				return usage_error(inspect_usage, "inspect: %s needs a value", "--mem");
+				return usage_error(inspect_short, "inspect: %s needs a value", "--mem");
 			if (parse_size(v, &cfg.ram_size))
-				return usage_error(inspect_usage, "inspect: bad --mem size '%s'", v);
+				return usage_error(inspect_short, "inspect: bad --mem size '%s'", v);
 		} else {
-			return usage_error(inspect_usage, "inspect: unknown option '%s'", a);
+			return usage_error(inspect_short, "inspect: unknown option '%s'", a);
 		}
 	}
 
