@@ -56,6 +56,10 @@ static int cma_declare_contiguous(struct dmapool_machine *m, phys_addr_t base,
 	char a[24], b[24], c[24];
 	int ret;
 
+	if (m->n_cma >= m->prof.cma_areas) {
+		klog(m, "cma: Not enough slots for CMA reserved regions!");
+		return -ENOSPC;
+	}
 	if (!size)
 		return -EINVAL;
 	if (fixed && (base & (align - 1))) {

@@ -114,8 +114,9 @@ static int scan_memory(struct dmapool_machine *m, uint64_t ram_size_cfg)
 			p = fdt_getprop(m->fdt, node, "reg", &len);
 		if (!p)
 			continue;
-		if (t_len == 0 || len % t_len) {
-			klog(m, "libdmapool: %s: reg is %d bytes, not a multiple of %d (#address-cells=%d #size-cells=%d): node ignored",
+		/* whole (address, size) pairs are read; a stray tail is dropped */
+		if (len < t_len) {
+			klog(m, "libdmapool: %s: reg is %d bytes, shorter than one (address, size) pair of %d bytes (#address-cells=%d #size-cells=%d): node ignored",
 			     name, len, t_len, m->root_ac, m->root_sc);
 			continue;
 		}
@@ -310,10 +311,35 @@ static void early_kernel_allocs(struct dmapool_machine *m, bool after_cma)
 
 	if (!m->prof.early_allocs)
 		return;
-	if (!after_cma)
-		size = ram / m->prof.page_size * m->prof.struct_page_size + m->prof.early_fixed;
-	else
-		size = ram / 1024;	/* dentry hash: 8 bytes per 8 KiB */
+	if (!after_cma) {
+		/* memmap for all RAM, page tables of the linear map (page
+		 * granular: 8 bytes per mapped page), fixed allocations;
+		 * observed to move in 2 MiB steps */
+		uint64_t mapped = ram;
+
+		for (size_t i = 0; i < m->mb.memory.n; i++)
+			if (m->mb.memory.r[i].flags & MEMBLOCK_NOMAP)
+				mapped -= m->mb.memory.r[i].size;
+		size = ram / m->prof.page_size * m->prof.struct_page_size +
+		       mapped / m->prof.page_size * 8 + m->prof.early_fixed;
+		size = ALIGN_UP(size, 2 * SZ_1M);
+	} else {
+		/*
+		 * The dentry hash: one 8-byte bucket per two mapped pages,
+		 * rounded up to a power of two.  Below 2 MiB it was seen to
+		 * fit in the holes the kernel leaves at the top of RAM.
+		 */
+		uint64_t mapped = ram, buckets = 1;
+
+		for (size_t i = 0; i < m->mb.memory.n; i++)
+			if (m->mb.memory.r[i].flags & MEMBLOCK_NOMAP)
+				mapped -= m->mb.memory.r[i].size;
+		while (buckets < mapped / m->prof.page_size / 2)
+			buckets <<= 1;
+		size = buckets * 8;
+		if (size < 2 * SZ_1M)
+			return;
+	}
 	size = ALIGN_UP(size, m->prof.page_size);
 	if (size)
 		memblock_alloc_range(&m->mb, size, m->prof.page_size, 0, PHYS_NONE,
@@ -507,8 +533,13 @@ static int machine_create(const void *blob, size_t size,
 	*out = NULL;
 	if (!cfg)
 		cfg = &zero;
-	if (!blob || size < sizeof(struct fdt_header))
+	if (!blob || size < sizeof(struct fdt_header)) {
+		if (cfg->log_sink)
+			cfg->log_sink(cfg->log_ctx, !blob ?
+				      "libdmapool: no device tree blob (NULL)" :
+				      "libdmapool: not a flattened device tree (shorter than its 40-byte header)");
 		return -EINVAL;
+	}
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;

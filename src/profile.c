@@ -44,7 +44,7 @@ static void base_arm64(struct dmapool_profile *p)
 	p->kernel_size = 0x2b30000;	/* 6.12 Debian Image: 0x40200000..0x42d2ffff */
 	p->early_allocs = true;
 	p->struct_page_size = 64;
-	p->early_fixed = 6 * SZ_1M;
+	p->early_fixed = 2 * SZ_1M;
 	p->nr_cpus = 1;
 	p->numa_node_msg = true;
 	p->atomic_pool_min_kib = 128;

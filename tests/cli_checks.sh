@@ -1,0 +1,210 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later OR BSD-2-Clause
+#
+# Checks of the dmapool command-line tool (docs/cli.md).
+#
+#   cli_checks.sh TOOL DEMO_DTB [CHECK...]
+#
+# TOOL is the dmapool executable, DEMO_DTB the compiled demo board (the
+# same tree the tool embeds).  CHECK names the groups to run (default:
+# all): demo, json, missing, truncated, usage, mem.  Every failed check
+# prints one "FAIL: ..." line; the exit status is 1 when any failed.
+
+set -u
+
+if [ "$#" -lt 2 ]; then
+	echo "usage: $0 TOOL DEMO_DTB [CHECK...]" >&2
+	exit 2
+fi
+TOOL=$1
+DEMO_DTB=$2
+shift 2
+[ "$#" -eq 0 ] && set -- demo json missing truncated usage mem
+
+LC_ALL=C
+export LC_ALL
+unset DMAPOOL_ARCH DMAPOOL_BOOTARGS DMAPOOL_RAM_SIZE DMAPOOL_KNOBS DMAPOOL_RAM_LIMIT
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/dmapool-cli.XXXXXX") || exit 1
+trap 'rm -rf "$TMP"' EXIT INT TERM
+
+FAILED=0
+fail() {
+	echo "FAIL: $*"
+	FAILED=1
+}
+
+# run ARGS...: run the tool; sets RC, output in $TMP/out and $TMP/err.
+run() {
+	"$TOOL" "$@" >"$TMP/out" 2>"$TMP/err"
+	RC=$?
+}
+
+expect_rc() {
+	[ "$RC" -eq "$1" ] || fail "$2: exit status $RC, expected $1"
+}
+
+# expect_one_err_line WHAT PREFIX: stderr is exactly one line starting
+# with PREFIX, and stdout is empty.
+expect_one_err_line() {
+	n=$(wc -l <"$TMP/err")
+	[ "$n" -eq 1 ] || { fail "$1: $n stderr lines, expected 1:"; cat "$TMP/err"; }
+	case $(head -n 1 "$TMP/err") in
+	"$2"*) ;;
+	*) fail "$1: stderr does not start with '$2': $(head -n 1 "$TMP/err")" ;;
+	esac
+	[ -s "$TMP/out" ] && fail "$1: unexpected output on stdout"
+	return 0
+}
+
+check_demo() {
+	line='Reserved memory: created DMA memory pool at 0x0000000078000000, size 8 MiB'
+
+	run inspect
+	expect_rc 0 "inspect (demo board)"
+	grep -qxF "$line" "$TMP/out" || fail "inspect (demo board): no line '$line'"
+	for h in 'Machine' 'RAM ([0-9].*)' 'Reserved memory ([0-9]* regions*)' 'CMA areas' \
+		 'Atomic pools' 'SWIOTLB' 'Zones' 'Devices ([0-9]*)'; do
+		grep -qx "$h" "$TMP/out" || fail "inspect (demo board): no heading '$h'"
+	done
+	# the log comes first, then a blank line, then the tables
+	log_at=$(grep -nxF "$line" "$TMP/out" | head -n 1 | cut -d: -f1)
+	tab_at=$(grep -nx 'Machine' "$TMP/out" | head -n 1 | cut -d: -f1)
+	if [ -n "$log_at" ] && [ -n "$tab_at" ]; then
+		[ "$log_at" -lt "$tab_at" ] || fail "inspect (demo board): the log is not first"
+		[ -z "$(sed -n "$((tab_at - 1))p" "$TMP/out")" ] ||
+			fail "inspect (demo board): no blank line between the log and the tables"
+	fi
+	[ -s "$TMP/err" ] && fail "inspect (demo board): unexpected stderr: $(cat "$TMP/err")"
+	long=$(awk 'length > 100' "$TMP/out" | grep -v -e '^OF: ' -e '^Reserved memory: ' | head -n 1)
+	[ -z "$long" ] || fail "inspect (demo board): line wider than 100 columns: $long"
+	cp "$TMP/out" "$TMP/builtin"
+
+	# the same tree from a file gives the same output
+	run inspect "$DEMO_DTB"
+	expect_rc 0 "inspect DEMO_DTB"
+	cmp -s "$TMP/out" "$TMP/builtin" ||
+		fail "inspect DEMO_DTB: output differs from the built-in demo board"
+
+	# options after the board, and --opt=value
+	run inspect "$DEMO_DTB" --bootargs='console=ttyAMA0 cma=16M'
+	expect_rc 0 "inspect --bootargs="
+	grep -qxF 'Kernel command line: console=ttyAMA0 cma=16M' "$TMP/out" ||
+		fail "inspect --bootargs=: the command line was not used"
+}
+
+check_json() {
+	run inspect --json
+	expect_rc 0 "inspect --json"
+	[ "$(head -c 1 "$TMP/out")" = "{" ] || fail "inspect --json: output does not start with '{'"
+	for k in arch bootargs ram kernel zones regions cma_areas atomic_pools swiotlb devices log; do
+		grep -q "^  \"$k\": " "$TMP/out" || fail "inspect --json: no top-level key '$k'"
+	done
+	grep -qF '"Reserved memory: created DMA memory pool at 0x0000000078000000, size 8 MiB"' "$TMP/out" ||
+		fail "inspect --json: the log line is missing"
+	if command -v python3 >/dev/null 2>&1; then
+		python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$TMP/out" ||
+			fail "inspect --json: python3 cannot parse the output"
+	fi
+}
+
+check_missing() {
+	run inspect "$TMP/does-not-exist.dtb"
+	expect_rc 2 "inspect MISSING"
+	expect_one_err_line "inspect MISSING" "dmapool: $TMP/does-not-exist.dtb: "
+}
+
+check_truncated() {
+	dd if="$DEMO_DTB" of="$TMP/truncated.dtb" bs=200 count=1 2>/dev/null ||
+		{ fail "truncated: cannot create the blob"; return; }
+	run inspect "$TMP/truncated.dtb"
+	expect_rc 2 "inspect TRUNCATED"
+	expect_one_err_line "inspect TRUNCATED" "dmapool: $TMP/truncated.dtb: "
+	grep -q 'not a flattened device tree' "$TMP/err" ||
+		fail "inspect TRUNCATED: the library's reason is missing: $(cat "$TMP/err")"
+
+	dd if="$DEMO_DTB" of="$TMP/tiny.dtb" bs=8 count=1 2>/dev/null
+	run inspect "$TMP/tiny.dtb"
+	expect_rc 2 "inspect TINY"
+	expect_one_err_line "inspect TINY" "dmapool: $TMP/tiny.dtb: "
+
+	printf 'not a device tree\n' >"$TMP/text.dtb"
+	run inspect "$TMP/text.dtb"
+	expect_rc 2 "inspect TEXT"
+	expect_one_err_line "inspect TEXT" "dmapool: $TMP/text.dtb: "
+
+	run inspect --arch vax
+	expect_rc 2 "inspect --arch vax"
+	expect_one_err_line "inspect --arch vax" "dmapool: "
+	grep -q "unknown arch 'vax'" "$TMP/err" || fail "inspect --arch vax: reason missing"
+}
+
+check_usage() {
+	run
+	expect_rc 2 "no arguments"
+	grep -q '^usage: dmapool' "$TMP/err" || fail "no arguments: no usage on stderr"
+
+	run --help
+	expect_rc 0 "--help"
+	grep -q 'inspect' "$TMP/out" || fail "--help: inspect not listed"
+	grep -qE '^ +(explain|run) ' "$TMP/out" && fail "--help lists an unimplemented command"
+
+	run --version
+	expect_rc 0 "--version"
+	grep -q '^dmapool [0-9]' "$TMP/out" || fail "--version: got '$(cat "$TMP/out")'"
+
+	run inspect --help
+	expect_rc 0 "inspect --help"
+	for o in --arch --bootargs --mem --json; do
+		grep -q -- "$o" "$TMP/out" || fail "inspect --help: $o not documented"
+	done
+
+	run frobnicate
+	expect_rc 2 "unknown command"
+	grep -q "unknown command 'frobnicate'" "$TMP/err" || fail "unknown command: no message"
+
+	for args in "inspect --frob" "inspect --mem" "inspect --mem 12Q" "inspect --mem -1G" \
+		    "inspect --arch" "inspect a.dtb b.dtb" "--frob"; do
+		# shellcheck disable=SC2086
+		run $args
+		expect_rc 2 "$args"
+		grep -q '^usage: dmapool' "$TMP/err" || fail "$args: no usage on stderr"
+		[ -s "$TMP/out" ] && fail "$args: unexpected output on stdout"
+	done
+}
+
+check_mem() {
+	if ! command -v dtc >/dev/null 2>&1; then
+		echo "mem: dtc not on PATH, skipped"
+		return
+	fi
+	cat >"$TMP/nomem.dts" <<'EOF'
+/dts-v1/;
+/ {
+	#address-cells = <2>;
+	#size-cells = <2>;
+	compatible = "test,nomem";
+};
+EOF
+	run inspect "$TMP/nomem.dts"
+	expect_rc 2 "inspect NOMEM"
+	expect_one_err_line "inspect NOMEM" "dmapool: $TMP/nomem.dts: "
+	grep -q -- '--mem' "$TMP/err" || fail "inspect NOMEM: the reason does not mention --mem"
+
+	run inspect "$TMP/nomem.dts" --mem 512M
+	expect_rc 0 "inspect NOMEM --mem 512M"
+	grep -qxF 'RAM (512 MiB)' "$TMP/out" || fail "inspect NOMEM --mem 512M: RAM is not 512 MiB"
+
+	run inspect "$TMP/nomem.dts" --mem=1G --json
+	expect_rc 0 "inspect NOMEM --mem=1G --json"
+	grep -q '"size": 1073741824' "$TMP/out" || fail "inspect NOMEM --mem=1G --json: RAM is not 1 GiB"
+}
+
+for c in "$@"; do
+	case $c in
+	demo | json | missing | truncated | usage | mem) "check_$c" ;;
+	*) echo "$0: unknown check '$c'" >&2; exit 2 ;;
+	esac
+done
+[ "$FAILED" -eq 0 ] && echo "ok: $*"
+exit "$FAILED"
