@@ -28,27 +28,6 @@ struct dma_coherent_mem {
 	unsigned users;
 };
 
-/* Is any part of [pa, pa+size) System RAM (memory, not nomap)? */
-static int ram_intersects(struct dmapool_machine *m, phys_addr_t pa, phys_addr_t size)
-{
-	phys_addr_t covered = 0;
-
-	for (size_t i = 0; i < m->mb.memory.n; i++) {
-		const struct mb_region *r = &m->mb.memory.r[i];
-		phys_addr_t s, e;
-
-		if (r->flags & MEMBLOCK_NOMAP)
-			continue;
-		s = r->base > pa ? r->base : pa;
-		e = r->base + r->size < pa + size ? r->base + r->size : pa + size;
-		if (e > s)
-			covered += e - s;
-	}
-	if (!covered)
-		return 0;		/* REGION_DISJOINT */
-	return covered == size ? 1 : 2;	/* INTERSECTS : MIXED */
-}
-
 /* dma_init_coherent_memory */
 static int init_coherent_memory(struct dmapool_machine *m, phys_addr_t phys,
 				dma_addr_t dev_addr, size_t size, bool use_offset,
@@ -61,7 +40,7 @@ static int init_coherent_memory(struct dmapool_machine *m, phys_addr_t phys,
 
 	if (!size)
 		return -EINVAL;
-	ram = ram_intersects(m, phys, size);
+	ram = memblock_ram_intersects(&m->mb, phys, size);
 	if (ram == 1) {
 		klog(m, "memremap attempted on ram %s size: %#lx",
 		     fmt_pa(m, phys, pa), (unsigned long)size);

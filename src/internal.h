@@ -178,6 +178,12 @@ phys_addr_t memblock_start_of_dram(const struct memblock *mb);
 phys_addr_t memblock_end_of_dram(const struct memblock *mb);
 phys_addr_t memblock_phys_mem_size(const struct memblock *mb);
 phys_addr_t memblock_reserved_size(const struct memblock *mb);
+/* RAM that is in the linear map (memory without MEMBLOCK_NOMAP). */
+phys_addr_t memblock_mapped_size(const struct memblock *mb);
+/* How [base, base+size) meets that RAM, as region_intersects() answers:
+ * 0 disjoint, 1 entirely inside, 2 mixed. */
+int memblock_ram_intersects(const struct memblock *mb, phys_addr_t base,
+			    phys_addr_t size);
 void memblock_free_all(struct memblock *mb);
 /* Iterate free (memory, not nomap, not reserved) ranges; returns count. */
 size_t memblock_free_ranges(const struct memblock *mb,
@@ -217,6 +223,10 @@ struct reserved_mem {
 
 int of_reserved_mem_scan(struct dmapool_machine *m);
 struct reserved_mem *rmem_find_by_node(struct dmapool_machine *m, int node);
+/* "dma-pool", "global-pool", "cma", "default-cma", "restricted", "plain",
+ * "failed": the names inspect and its JSON use. */
+const char *rmem_kind_name(const struct dmapool_machine *m,
+			   const struct reserved_mem *r);
 void rmem_free_all(struct dmapool_machine *m);
 
 /* ------------------------------------------------------------------ */
@@ -593,10 +603,7 @@ void dev_klog(const struct device *dev, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* of_reserved_mem.c: attach / release (kernel API names in linux-compat) */
-int rmem_device_init_by_idx(struct device *dev, int idx);
 int rmem_dma_device_init(struct reserved_mem *rmem, struct device *dev);
 void rmem_dma_device_release(struct reserved_mem *rmem, struct device *dev);
-int rmem_device_init_by_name(struct device *dev, const char *name);
-void rmem_device_release(struct device *dev);
 
 #endif /* DMAPOOL_INTERNAL_H */

@@ -281,21 +281,6 @@ static void kv_bool(struct jw *w, const char *k, bool v)        { jw_key(w, k); 
 /* ------------------------------------------------------------------ */
 /* The document */
 
-static const char *rmem_kind_name(const struct dmapool_machine *m,
-				  const struct reserved_mem *r)
-{
-	switch (r->kind) {
-	case RMEM_DMA_POOL:	return "dma-pool";
-	case RMEM_GLOBAL_POOL:	return "global-pool";
-	case RMEM_CMA:
-		return r->priv && r->priv == m->default_cma ? "default-cma" : "cma";
-	case RMEM_RESTRICTED:	return "restricted";
-	case RMEM_FAILED:	return "failed";
-	case RMEM_PLAIN:
-	default:		return "plain";
-	}
-}
-
 /* Path of an fdt node, or NULL (json null). buf holds the result. */
 static const char *node_path(const struct dmapool_machine *m, int node,
 			     char *buf, int len)
@@ -307,20 +292,13 @@ static const char *node_path(const struct dmapool_machine *m, int node,
 
 static void put_ram(struct jw *w, const struct dmapool_machine *m)
 {
-	const struct mb_type *mem = &m->mb.memory;
-
-	/* memblock splits RAM by flags: contiguous pieces form one bank */
+	/* the banks physmem built: contiguous memory regions, nomap or not */
 	jw_key(w, "ram");
 	jw_arr(w);
-	for (size_t i = 0; i < mem->n;) {
-		phys_addr_t base = mem->r[i].base;
-		phys_addr_t end = base + mem->r[i].size;
-
-		for (i++; i < mem->n && mem->r[i].base == end; i++)
-			end = mem->r[i].base + mem->r[i].size;
+	for (size_t i = 0; i < m->pm.nbanks; i++) {
 		jw_obj(w);
-		kv_hex(w, "base", base);
-		kv_u64(w, "size", end - base);
+		kv_hex(w, "base", m->pm.banks[i].base);
+		kv_u64(w, "size", m->pm.banks[i].size);
 		jw_eobj(w);
 	}
 	jw_earr(w);

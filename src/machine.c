@@ -315,11 +315,8 @@ static void early_kernel_allocs(struct dmapool_machine *m, bool after_cma)
 		/* memmap for all RAM, page tables of the linear map (page
 		 * granular: 8 bytes per mapped page), fixed allocations;
 		 * observed to move in 2 MiB steps */
-		uint64_t mapped = ram;
+		uint64_t mapped = memblock_mapped_size(&m->mb);
 
-		for (size_t i = 0; i < m->mb.memory.n; i++)
-			if (m->mb.memory.r[i].flags & MEMBLOCK_NOMAP)
-				mapped -= m->mb.memory.r[i].size;
 		size = ram / m->prof.page_size * m->prof.struct_page_size +
 		       mapped / m->prof.page_size * 8 + m->prof.early_fixed;
 		size = ALIGN_UP(size, 2 * SZ_1M);
@@ -329,11 +326,8 @@ static void early_kernel_allocs(struct dmapool_machine *m, bool after_cma)
 		 * rounded up to a power of two.  Below 2 MiB it was seen to
 		 * fit in the holes the kernel leaves at the top of RAM.
 		 */
-		uint64_t mapped = ram, buckets = 1;
+		uint64_t mapped = memblock_mapped_size(&m->mb), buckets = 1;
 
-		for (size_t i = 0; i < m->mb.memory.n; i++)
-			if (m->mb.memory.r[i].flags & MEMBLOCK_NOMAP)
-				mapped -= m->mb.memory.r[i].size;
 		while (buckets < mapped / m->prof.page_size / 2)
 			buckets <<= 1;
 		size = buckets * 8;

@@ -245,6 +245,37 @@ phys_addr_t memblock_phys_mem_size(const struct memblock *mb)
 	return s;
 }
 
+phys_addr_t memblock_mapped_size(const struct memblock *mb)
+{
+	phys_addr_t s = 0;
+
+	for (size_t i = 0; i < mb->memory.n; i++)
+		if (!(mb->memory.r[i].flags & MEMBLOCK_NOMAP))
+			s += mb->memory.r[i].size;
+	return s;
+}
+
+int memblock_ram_intersects(const struct memblock *mb, phys_addr_t base,
+			    phys_addr_t size)
+{
+	phys_addr_t covered = 0;
+
+	for (size_t i = 0; i < mb->memory.n; i++) {
+		const struct mb_region *r = &mb->memory.r[i];
+		phys_addr_t s, e;
+
+		if (r->flags & MEMBLOCK_NOMAP)
+			continue;
+		s = r->base > base ? r->base : base;
+		e = r->base + r->size < base + size ? r->base + r->size : base + size;
+		if (e > s)
+			covered += e - s;
+	}
+	if (!covered)
+		return 0;
+	return covered == size ? 1 : 2;
+}
+
 phys_addr_t memblock_reserved_size(const struct memblock *mb)
 {
 	phys_addr_t s = 0;

@@ -569,6 +569,21 @@ struct reserved_mem *rmem_find_by_node(struct dmapool_machine *m, int node)
 	return NULL;
 }
 
+const char *rmem_kind_name(const struct dmapool_machine *m,
+			   const struct reserved_mem *r)
+{
+	switch (r->kind) {
+	case RMEM_DMA_POOL:	return "dma-pool";
+	case RMEM_GLOBAL_POOL:	return "global-pool";
+	case RMEM_CMA:
+		return r->priv && r->priv == m->default_cma ? "default-cma" : "cma";
+	case RMEM_RESTRICTED:	return "restricted";
+	case RMEM_FAILED:	return "failed";
+	case RMEM_PLAIN:
+	default:		return "plain";
+	}
+}
+
 void rmem_free_all(struct dmapool_machine *m)
 {
 	for (size_t i = 0; i < m->n_rmem; i++) {
@@ -585,28 +600,6 @@ void rmem_free_all(struct dmapool_machine *m)
 	m->n_rmem = m->n_rmem_cap = 0;
 }
 
-int rmem_device_init_by_idx(struct device *dev, int idx)
-{
-	return dev ? of_reserved_mem_device_init_by_idx(dev, &dev->of_node, idx) : -EINVAL;
-}
-
-int rmem_device_init_by_name(struct device *dev, const char *name)
-{
-	return dev ? of_reserved_mem_device_init_by_name(dev, &dev->of_node, name) : -EINVAL;
-}
-
-void rmem_device_release(struct device *dev)
-{
-	if (!dev)
-		return;
-	for (size_t i = dev->n_assigned; i-- > 0;) {
-		struct reserved_mem *r = dev->assigned[i];
-
-		if (r->ops && r->ops->device_release)
-			r->ops->device_release(r, dev);
-	}
-	dev->n_assigned = 0;
-}
 
 /* ---- kernel API (include/linux-compat/linux/of_reserved_mem.h) ---- */
 
@@ -665,7 +658,15 @@ DMAPOOL_API int of_reserved_mem_device_init_by_name(struct device *dev,
 
 DMAPOOL_API void of_reserved_mem_device_release(struct device *dev)
 {
-	rmem_device_release(dev);
+	if (!dev)
+		return;
+	for (size_t i = dev->n_assigned; i-- > 0;) {
+		struct reserved_mem *r = dev->assigned[i];
+
+		if (r->ops && r->ops->device_release)
+			r->ops->device_release(r, dev);
+	}
+	dev->n_assigned = 0;
 }
 
 DMAPOOL_API struct device_node *dev_of_node(struct device *dev)

@@ -135,23 +135,15 @@ static int col_width(size_t len, size_t min, size_t max)
 
 static void print_memory(const struct dmapool_machine *m)
 {
-	const struct mb_type *mem = &m->mb.memory;
 	char a[24], b[24], s[32];
-	uint64_t total = 0;
-	size_t nbanks = 0;
 
-	for (size_t i = 0; i < mem->n; i++)
-		total += mem->r[i].size;
-	printf("RAM (%s)\n", hsize(total, s));
-	/* memblock splits RAM by flags: contiguous pieces are one bank */
-	for (size_t i = 0; i < mem->n;) {
-		phys_addr_t base = mem->r[i].base;
-		phys_addr_t end = base + mem->r[i].size;
+	printf("RAM (%s)\n", hsize(memblock_phys_mem_size(&m->mb), s));
+	/* the banks physmem built: contiguous memory regions, nomap or not */
+	for (size_t i = 0; i < m->pm.nbanks; i++) {
+		const struct pm_bank *bk = &m->pm.banks[i];
 
-		for (i++; i < mem->n && mem->r[i].base == end; i++)
-			end = mem->r[i].base + mem->r[i].size;
-		printf("  bank %-3zu  %s-%s  %s\n", nbanks++, fmt_pa(m, base, a),
-		       fmt_pa(m, end - 1, b), hsize(end - base, s));
+		printf("  bank %-3zu  %s-%s  %s\n", i, fmt_pa(m, bk->base, a),
+		       fmt_pa(m, bk->base + bk->size - 1, b), hsize(bk->size, s));
 	}
 	if (m->kernel_end > m->kernel_start)
 		printf("  kernel    %s-%s  %s\n", fmt_pa(m, m->kernel_start, a),
@@ -159,36 +151,6 @@ static void print_memory(const struct dmapool_machine *m)
 		       hsize(m->kernel_end - m->kernel_start, s));
 	else
 		printf("  kernel    not placed\n");
-}
-
-static const char *rmem_kind(const struct dmapool_machine *m,
-			     const struct reserved_mem *r)
-{
-	switch (r->kind) {
-	case RMEM_DMA_POOL:	return "dma-pool";
-	case RMEM_GLOBAL_POOL:	return "global-pool";
-	case RMEM_CMA:
-		return r->priv && r->priv == m->default_cma ? "default-cma" : "cma";
-	case RMEM_RESTRICTED:	return "restricted";
-	case RMEM_FAILED:	return "failed";
-	case RMEM_PLAIN:
-	default:		return "plain";
-	}
-}
-
-/* Does [base, base+size) touch System RAM (memory without no-map)? */
-static bool on_system_ram(const struct dmapool_machine *m, phys_addr_t base,
-			  phys_addr_t size)
-{
-	for (size_t i = 0; i < m->mb.memory.n; i++) {
-		const struct mb_region *r = &m->mb.memory.r[i];
-
-		if (r->flags & MEMBLOCK_NOMAP)
-			continue;
-		if (r->base < base + size && base < r->base + r->size)
-			return true;
-	}
-	return false;
 }
 
 /* How the CPU sees the region. */
@@ -201,7 +163,7 @@ static const char *rmem_attr(const struct dmapool_machine *m,
 	case RMEM_DMA_POOL:
 	case RMEM_GLOBAL_POOL:
 		/* memremap(MEMREMAP_WC) refuses System RAM at attach time */
-		return on_system_ram(m, r->base, r->size) ? "WC pool (on RAM)" : "WC pool";
+		return memblock_ram_intersects(&m->mb, r->base, r->size) ? "WC pool (on RAM)" : "WC pool";
 	case RMEM_CMA:
 		c = r->priv;
 		return c && (!c->activated || c->failed) ? "CMA (unusable)"
@@ -238,7 +200,7 @@ static void print_regions(const struct dmapool_machine *m)
 		const struct reserved_mem *r = &m->rmem[i];
 
 		printf("  %-*s  %s  %-9s %-11s %-6s %-6s %s\n", nw, r->name,
-		       fmt_pa(m, r->base, a), hsize(r->size, s), rmem_kind(m, r),
+		       fmt_pa(m, r->base, a), hsize(r->size, s), rmem_kind_name(m, r),
 		       r->nomap ? "no-map" : "map", r->dynamic ? "alloc" : "reg",
 		       rmem_attr(m, r));
 	}
@@ -355,7 +317,7 @@ static void print_device(struct dmapool_machine *m, const struct device *d)
 			printf(" \"%s\"", d->mr_names[i]);
 		printf(" -> %s", target ? target : "(bad phandle)");
 		if (r)
-			printf(" (%s)", rmem_kind(m, r));
+			printf(" (%s)", rmem_kind_name(m, r));
 		else if (target)
 			printf(" (not a reserved region)");
 		printf("\n");
