@@ -184,6 +184,68 @@ DMAPOOL_API void *dmapool_phys_to_virt(struct dmapool_machine *m,
  */
 DMAPOOL_API char *dmapool_machine_json(struct dmapool_machine *m);
 
+/*
+ * Decision trace.  Every allocation and free through the DMA API records
+ * the path it took: each stage of the kernel's decision tree that was
+ * visited, the kernel function it models, the condition tested and the
+ * answer, then the backend that served it.  Backends: "dev-coherent",
+ * "global-coherent", "dev-cma", "default-cma", "atomic-dma",
+ * "atomic-dma32", "atomic-kernel", "buddy-dma", "buddy-dma32",
+ * "buddy-normal", "restricted-swiotlb", "arch", "iommu", "none" (failure).
+ */
+#define DMAPOOL_DECISION_MAX_STEPS	32
+
+struct dmapool_decision_step {
+	const char *stage;	/* short stage name, e.g. "dev-coherent" */
+	const char *func;	/* kernel function modelled */
+	char cond[160];		/* the condition tested, in words */
+	char answer[96];	/* what it answered */
+};
+
+struct dmapool_decision {
+	uint64_t seq;		/* per machine, counts from 1 */
+	const char *op;		/* "alloc", "free", "alloc_pages", "free_pages" */
+	char device[64];
+	uint64_t size;
+	unsigned int gfp;	/* gfp flags as passed */
+	unsigned long attrs;	/* DMA_ATTR_* as passed */
+	unsigned int nsteps;
+	struct dmapool_decision_step steps[DMAPOOL_DECISION_MAX_STEPS];
+	const char *backend;	/* see above */
+	bool ok;
+	phys_addr_t phys;	/* (phys_addr_t)-1 when none */
+	dma_addr_t dma;		/* DMA_MAPPING_ERROR-style ~0 when none */
+	enum dmapool_attr attr;	/* CPU attribute of the returned pointer */
+	const void *cpu;
+};
+
+/* Copy of the device's last decision; -ENOENT if it has none yet. */
+DMAPOOL_API int dmapool_last_decision(struct device *dev,
+				      struct dmapool_decision *out);
+typedef void (*dmapool_decision_fn)(void *ctx, const struct dmapool_decision *d);
+/* Called after every decision of the machine (NULL to stop). */
+DMAPOOL_API void dmapool_set_decision_sink(struct dmapool_machine *m,
+					   dmapool_decision_fn fn, void *ctx);
+/* The decision as an indented tree (text) or a JSON object; malloc'd,
+ * free() it; NULL on ENOMEM. */
+DMAPOOL_API char *dmapool_decision_text(const struct dmapool_decision *d);
+DMAPOOL_API char *dmapool_decision_json(const struct dmapool_decision *d);
+
+/*
+ * Run every "libdmapool,probe" node of the tree, in tree order, as the
+ * oracle's dmaprobe.ko does (probe,dma-bits, memory-region attach,
+ * probe,ops 1/2/3/9).  The lines go to the machine's log.  Returns the
+ * number of probe devices run, or a negative errno.
+ */
+DMAPOOL_API int dmapool_run_probes(struct dmapool_machine *m);
+
+/*
+ * Run deferred kernel work now (the atomic pools' background refill).
+ * The library also runs it where the real kernel's allocating task would
+ * sleep: when a blocking allocation reaches CMA, and between probe devices.
+ */
+DMAPOOL_API void dmapool_flush_work(struct dmapool_machine *m);
+
 /* Name of a negative errno returned by this library. */
 DMAPOOL_API const char *dmapool_strerror(int err);
 

@@ -6,7 +6,12 @@
  * order_per_bit 0 as for every DMA area).  The default area comes from a
  * "linux,cma-default" node or from dma_contiguous_reserve() (cma= or
  * CONFIG_CMA_SIZE_MBYTES).  Allocation is first fit from the area base with
- * the kernel's alignment mask and base offset.
+ * the kernel's alignment mask and base offset, on a bitmap with a summary
+ * tree (bitmap.c) so that a search is O(log n) in the area size.  A failed
+ * allocation prints the kernel's two lines: "__cma_alloc: NAME: alloc
+ * failed, req-size: N pages, ret: -12" and the free-range dump, unless the
+ * request is larger than the whole area (then cma_alloc gives up before
+ * searching, silently) or __GFP_NOWARN is set.
  *
  * Left out: page migration (an area's pages are never lent to movable
  * allocations, so -EBUSY retries never happen), per-NUMA areas, dma-heaps,
@@ -14,6 +19,7 @@
  * refused with a clear message instead.
  */
 #include "internal.h"
+#include "bitmap.h"
 
 int cma_init_reserved_mem(struct dmapool_machine *m, phys_addr_t base,
 			  phys_addr_t size, const char *name,
@@ -146,21 +152,6 @@ void dma_contiguous_reserve(struct dmapool_machine *m, phys_addr_t limit)
 			m->default_cma = c;
 }
 
-static bool bit_test(const unsigned long *bm, uint64_t i)
-{
-	return bm[i / 64] >> (i % 64) & 1;
-}
-
-static void bits_set(unsigned long *bm, uint64_t start, uint64_t n, bool v)
-{
-	for (uint64_t i = start; i < start + n; i++) {
-		if (v)
-			bm[i / 64] |= 1UL << (i % 64);
-		else
-			bm[i / 64] &= ~(1UL << (i % 64));
-	}
-}
-
 /* cma_init_reserved_areas: the pages become a usable area, or are refused. */
 void cma_activate_areas(struct dmapool_machine *m)
 {
@@ -209,7 +200,7 @@ void cma_activate_areas(struct dmapool_machine *m)
 			c->failed = true;
 			continue;
 		}
-		c->bitmap = calloc((c->count + 63) / 64 + 1, sizeof(unsigned long));
+		c->bitmap = rbitmap_create(c->count);
 		if (!c->bitmap) {
 			c->failed = true;
 			continue;
@@ -232,38 +223,44 @@ void cma_activate_areas(struct dmapool_machine *m)
 				continue;
 			uint64_t first = (s0 - start) >> m->prof.page_shift;
 			uint64_t last = (e0 - start + m->prof.page_size - 1) >> m->prof.page_shift;
-			bits_set(c->bitmap, first, last - first, true);
-			c->used += last - first;
+			rbitmap_set(c->bitmap, first, last - first);
 			klog(m, "libdmapool: CMA area %s overlaps no-map memory %#llx..%#llx: those pages are never allocated (Linux 6.12 oopses when it touches them)",
 			     c->name, (unsigned long long)s0, (unsigned long long)e0 - 1);
 		}
 	}
 }
 
-/*
- * First zero run of `count` bits whose start s satisfies
- * ((s + offset) & mask) == 0, searching from `start`.
- */
-static uint64_t find_zero_area_off(const unsigned long *bm, uint64_t size,
-				   uint64_t start, uint64_t count,
-				   uint64_t mask, uint64_t offset)
+/* cma_debug_show_areas(): "len@first+len@first...=> F free of T total pages" */
+static void cma_show_areas(struct dmapool_machine *m, struct cma_area *c)
 {
-	uint64_t s = start;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	uint64_t i = 0, nfree = 0;
+	bool first = true;
 
-	for (;;) {
-		while (s < size && bit_test(bm, s))
-			s++;
-		s = ((s + offset + mask) & ~mask) - offset;
-		if (s + count > size)
-			return size;
-		uint64_t j;
-		for (j = s; j < s + count; j++)
-			if (bit_test(bm, j))
-				break;
-		if (j == s + count)
-			return s;
-		s = j + 1;
+	if (!f)
+		return;
+	while (i < c->count) {
+		uint64_t s;
+
+		while (i < c->count && rbitmap_test(c->bitmap, i))
+			i++;
+		if (i >= c->count)
+			break;
+		s = i;
+		while (i < c->count && !rbitmap_test(c->bitmap, i))
+			i++;
+		fprintf(f, "%s%llu@%llu", first ? "" : "+", (unsigned long long)(i - s),
+			(unsigned long long)s);
+		first = false;
+		nfree += i - s;
 	}
+	fprintf(f, "=> %llu free of %llu total pages", (unsigned long long)nfree,
+		(unsigned long long)c->count);
+	if (fclose(f) == 0 && buf)
+		klog(m, "cma: number of available pages: %s", buf);
+	free(buf);
 }
 
 phys_addr_t cma_alloc(struct dmapool_machine *m, struct cma_area *c,
@@ -271,30 +268,27 @@ phys_addr_t cma_alloc(struct dmapool_machine *m, struct cma_area *c,
 {
 	uint64_t mask, offset, pfn_base, s;
 
-	if (!c || !c->activated || !count || count > c->count)
-		goto fail;
+	if (!c || !c->activated || !count)
+		return PHYS_NONE;
+	if (count > c->count)
+		return PHYS_NONE;	/* bitmap_count > bitmap_maxno: no message */
 	mask = (1ULL << align) - 1;
 	pfn_base = c->base >> m->prof.page_shift;
 	offset = pfn_base & mask;	/* the kernel aligns absolute pfns */
 	pthread_mutex_lock(&c->lock);
-	if (count > c->count - c->used) {
+	s = rbitmap_find_next_zero_area_off(c->bitmap, 0, count, mask, offset);
+	if (s >= c->count || s + count > c->count) {
+		if (!no_warn) {
+			klog(m, "cma: __cma_alloc: %s: alloc failed, req-size: %llu pages, ret: %d",
+			     c->name, (unsigned long long)count, -ENOMEM);
+			cma_show_areas(m, c);
+		}
 		pthread_mutex_unlock(&c->lock);
-		goto fail;
+		return PHYS_NONE;
 	}
-	s = find_zero_area_off(c->bitmap, c->count, 0, count, mask, offset);
-	if (s >= c->count) {
-		pthread_mutex_unlock(&c->lock);
-		goto fail;
-	}
-	bits_set(c->bitmap, s, count, true);
-	c->used += count;
+	rbitmap_set(c->bitmap, s, count);
 	pthread_mutex_unlock(&c->lock);
 	return (pfn_base + s) << m->prof.page_shift;
-fail:
-	if (!no_warn && c)
-		klog(m, "cma: cma_alloc: %s: alloc failed, req-size: %llu pages, ret: %d",
-		     c->name, (unsigned long long)count, -12);
-	return PHYS_NONE;
 }
 
 bool cma_release(struct dmapool_machine *m, struct cma_area *c, phys_addr_t pa,
@@ -309,20 +303,152 @@ bool cma_release(struct dmapool_machine *m, struct cma_area *c, phys_addr_t pa,
 	if (pfn < base || pfn + count > base + c->count)
 		return false;
 	pthread_mutex_lock(&c->lock);
-	bits_set(c->bitmap, pfn - base, count, false);
-	c->used -= count;
+	rbitmap_clear(c->bitmap, pfn - base, count);
 	pthread_mutex_unlock(&c->lock);
 	return true;
+}
+
+uint64_t cma_used_pages(struct cma_area *c)
+{
+	uint64_t n;
+
+	if (!c || !c->bitmap)
+		return 0;
+	pthread_mutex_lock(&c->lock);
+	n = rbitmap_weight(c->bitmap);
+	pthread_mutex_unlock(&c->lock);
+	return n;
 }
 
 void cma_free_all(struct dmapool_machine *m)
 {
 	for (size_t i = 0; i < m->n_cma; i++) {
 		pthread_mutex_destroy(&m->cma[i]->lock);
-		free(m->cma[i]->bitmap);
+		rbitmap_destroy(m->cma[i]->bitmap);
 		free(m->cma[i]->name);
 		free(m->cma[i]);
 	}
 	m->n_cma = 0;
 	m->default_cma = NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Allocation side: kernel/dma/contiguous.c */
+
+struct cma_area *dev_get_cma_area(const struct device *dev)
+{
+	if (dev && dev->cma_area)
+		return dev->cma_area;
+	return dev ? dev->m->default_cma : NULL;
+}
+
+struct cma_area *cma_area_of(struct dmapool_machine *m, phys_addr_t pa)
+{
+	for (size_t i = 0; i < m->n_cma; i++) {
+		struct cma_area *c = m->cma[i];
+
+		if (pa >= c->base && pa < c->base + (c->count << m->prof.page_shift))
+			return c;
+	}
+	return NULL;
+}
+
+/* cma_alloc_aligned() */
+static phys_addr_t cma_alloc_aligned(struct dmapool_machine *m,
+				     struct cma_area *c, uint64_t size,
+				     unsigned gfp)
+{
+	unsigned align = get_order_sz(m, size);
+
+	if (align > m->prof.cma_alignment)
+		align = m->prof.cma_alignment;
+	return cma_alloc(m, c, size >> m->prof.page_shift, align,
+			 (gfp & __GFP_NOWARN) != 0);
+}
+
+phys_addr_t dma_alloc_contiguous(struct device *dev, uint64_t size, unsigned gfp,
+				 struct dmapool_decision *d,
+				 struct cma_area **area)
+{
+	struct dmapool_machine *m = dev->m;
+	struct cma_area *c;
+	phys_addr_t pa;
+	unsigned align;
+
+	*area = NULL;
+	if (!m->prof.cma) {
+		dt_step(d, "cma", "dma_alloc_contiguous", "skip",
+			"CONFIG_DMA_CMA is off in this profile");
+		return PHYS_NONE;
+	}
+	if (!(gfp & __GFP_DIRECT_RECLAIM)) {
+		dt_step(d, "cma", "dma_alloc_contiguous", "skip",
+			"the call cannot block; CMA may migrate pages and sleep");
+		return PHYS_NONE;
+	}
+	/*
+	 * CMA sleeps (its mutex, page migration): the deferred atomic pool
+	 * work gets to run first, as the oracle shows.
+	 */
+	atomic_pool_run_work(m);
+	align = get_order_sz(m, size);
+	if (align > m->prof.cma_alignment)
+		align = m->prof.cma_alignment;
+	if (dev->cma_area) {
+		c = dev->cma_area;
+		pa = cma_alloc_aligned(m, c, size, gfp);
+		dt_step(d, "dev-cma", "cma_alloc", pa == PHYS_NONE ? "fail" : "ok",
+			"device CMA area %s (any size): %llu pages aligned to 2^%u pages, first fit%s",
+			c->name, (unsigned long long)(size >> m->prof.page_shift),
+			align, pa == PHYS_NONE ? "" : "");
+		if (pa != PHYS_NONE)
+			*area = c;
+		return pa;
+	}
+	dt_step(d, "dev-cma", "dma_alloc_contiguous", "no",
+		"the device has no CMA area of its own (dev->cma_area)");
+	if (size <= m->prof.page_size) {
+		dt_step(d, "default-cma", "dma_alloc_contiguous", "skip",
+			"%#llx bytes is one page or less: single pages never come from the shared area",
+			(unsigned long long)size);
+		return PHYS_NONE;
+	}
+	c = m->default_cma;
+	if (!c || !c->activated) {
+		dt_step(d, "default-cma", "dma_alloc_contiguous", "skip",
+			"there is no default CMA area");
+		return PHYS_NONE;
+	}
+	pa = cma_alloc_aligned(m, c, size, gfp);
+	dt_step(d, "default-cma", "cma_alloc", pa == PHYS_NONE ? "fail" : "ok",
+		"default CMA area %s: %llu pages aligned to 2^%u pages, first fit",
+		c->name, (unsigned long long)(size >> m->prof.page_shift), align);
+	if (pa != PHYS_NONE)
+		*area = c;
+	return pa;
+}
+
+void dma_free_contiguous(struct device *dev, phys_addr_t pa, uint64_t size)
+{
+	struct dmapool_machine *m = dev->m;
+	uint64_t count = page_align(m, size) >> m->prof.page_shift;
+
+	if (dev->cma_area) {
+		if (cma_release(m, dev->cma_area, pa, count))
+			return;
+	} else if (cma_release(m, m->default_cma, pa, count)) {
+		return;
+	}
+	buddy_free(m, pa, get_order_sz(m, size));
+}
+
+phys_addr_t dma_alloc_from_contiguous(struct dmapool_machine *m,
+				      struct device *dev, uint64_t count,
+				      unsigned align, bool no_warn)
+{
+	struct cma_area *c = dev ? dev_get_cma_area(dev) : m->default_cma;
+
+	if (align > m->prof.cma_alignment)
+		align = m->prof.cma_alignment;
+	return cma_alloc(m, c, count, align, no_warn);
 }

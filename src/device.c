@@ -394,6 +394,9 @@ static void device_free(struct device *dev)
 {
 	if (!dev)
 		return;
+	if (dev->m)
+		coherent_release_declared(dev);
+	dt_free_device(dev);
 	free(dev->name);
 	free(dev->path);
 	free(dev->label);

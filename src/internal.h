@@ -31,6 +31,8 @@
 #include <string.h>
 
 #include "dmapool.h"
+#include "linux-compat/dmapool-kdefs.h"
+#include "linux-compat/dmapool-kapi.h"
 
 #define PHYS_NONE	((phys_addr_t)-1)
 #define DMA_ERR		(~(dma_addr_t)0)
@@ -93,6 +95,9 @@ struct dmapool_profile {
 	unsigned nr_cpus;		/* num_possible_cpus() */
 	bool numa_node_msg;		/* "... on node -1" in cma: Reserved */
 	unsigned atomic_pool_min_kib;	/* 128 */
+	bool dma_write_combine;		/* CONFIG_ARCH_HAS_DMA_WRITE_COMBINE */
+	enum dmapool_attr dmacoherent_attr;	/* pgprot_dmacoherent() */
+	uint64_t arm_coherent_pool;	/* arm: DEFAULT_DMA_COHERENT_POOL_SIZE */
 };
 
 int profile_init(struct dmapool_profile *p, const char *arch);
@@ -184,6 +189,8 @@ phys_addr_t memblock_mapped_size(const struct memblock *mb);
  * 0 disjoint, 1 entirely inside, 2 mixed. */
 int memblock_ram_intersects(const struct memblock *mb, phys_addr_t base,
 			    phys_addr_t size);
+/* pfn_is_map_memory(): addr lies in memory that is in the linear map. */
+bool memblock_is_map_memory(const struct memblock *mb, phys_addr_t addr);
 void memblock_free_all(struct memblock *mb);
 /* Iterate free (memory, not nomap, not reserved) ranges; returns count. */
 size_t memblock_free_ranges(const struct memblock *mb,
@@ -232,12 +239,12 @@ void rmem_free_all(struct dmapool_machine *m);
 /* ------------------------------------------------------------------ */
 /* contiguous.c — CMA areas */
 
+struct rbitmap;
 struct cma_area {
 	char *name;
 	phys_addr_t base;
 	uint64_t count;		/* pages */
-	unsigned long *bitmap;	/* one bit per page, 1 = allocated */
-	uint64_t used;
+	struct rbitmap *bitmap;	/* one bit per page, 1 = allocated (bitmap.c) */
 	bool activated;
 	bool failed;		/* spans zones or outside RAM: not usable */
 	pthread_mutex_t lock;
@@ -256,6 +263,7 @@ phys_addr_t cma_alloc(struct dmapool_machine *m, struct cma_area *cma,
 		      uint64_t count, unsigned align_order, bool no_warn);
 bool cma_release(struct dmapool_machine *m, struct cma_area *cma,
 		 phys_addr_t pa, uint64_t count);
+uint64_t cma_used_pages(struct cma_area *c);
 void cma_free_all(struct dmapool_machine *m);
 
 /* ------------------------------------------------------------------ */
@@ -312,8 +320,8 @@ struct zone_info {
 struct buddy;			/* opaque, page_alloc.c */
 
 /* gfp bits used internally (values match include/linux-compat/linux/gfp.h). */
-#define GFPI_DMA	0x01u
-#define GFPI_DMA32	0x04u
+#define GFPI_DMA	__GFP_DMA
+#define GFPI_DMA32	__GFP_DMA32
 
 /* Build from memblock's free ranges after boot allocations. */
 int buddy_init(struct dmapool_machine *m);
@@ -372,18 +380,51 @@ size_t kmalloc_size_roundup_sim(struct dmapool_machine *m, size_t size);
 size_t ksize_sim(struct dmapool_machine *m, const void *p);
 
 /* ------------------------------------------------------------------ */
-/* pool.c — atomic pools */
+/* pool.c — gen_pool (lib/genalloc.c) and the atomic pools */
+
+/*
+ * A gen_pool with PAGE_SIZE granules and the first_fit_order_align
+ * algorithm: chunks are searched newest first (gen_pool_add puts a chunk
+ * at the head of the list); inside a chunk an n-page request starts at a
+ * multiple of roundup_pow_of_two(n) pages from the chunk start.
+ */
+struct gen_pool;
+struct gen_pool *gen_pool_create_sim(unsigned page_shift);
+void gen_pool_destroy_sim(struct gen_pool *gp);
+/* Add [phys, phys+size) mapped at vaddr; 0 or -ENOMEM. */
+int gen_pool_add_sim(struct gen_pool *gp, void *vaddr, phys_addr_t phys,
+		     uint64_t size, void *owner);
+/* Allocate; vaddr or NULL; *phys set. */
+void *gen_pool_alloc_sim(struct gen_pool *gp, uint64_t size, phys_addr_t *phys);
+bool gen_pool_has_addr_sim(struct gen_pool *gp, const void *vaddr, uint64_t size);
+void gen_pool_free_sim(struct gen_pool *gp, const void *vaddr, uint64_t size);
+uint64_t gen_pool_avail_sim(const struct gen_pool *gp);
+uint64_t gen_pool_size_sim(const struct gen_pool *gp);
+/* Visit chunks (newest first): owner is what gen_pool_add_sim got. */
+void gen_pool_for_each_chunk(struct gen_pool *gp,
+			     void (*fn)(void *ctx, void *vaddr, phys_addr_t phys,
+					uint64_t size, void *owner),
+			     void *ctx);
 
 struct atomic_pool {
 	const char *gfp_name;		/* "GFP_KERNEL", "GFP_KERNEL|GFP_DMA", ... */
+	const char *backend;		/* "atomic-kernel", "atomic-dma", ... */
 	unsigned gfp_zone;		/* GFPI_* */
-	bool present;
-	struct pool_chunk *chunks;
-	uint64_t size, used;
+	bool present;			/* created and filled at boot */
+	struct gen_pool *gp;
+	unsigned grown;			/* expansions after boot */
 };
 
 int dma_atomic_pool_init(struct dmapool_machine *m);
 void dma_atomic_pool_destroy(struct dmapool_machine *m);
+/* dma_alloc_from_pool(): phys or PHYS_NONE; *cpu the pool's WC alias. */
+struct dmapool_decision;
+phys_addr_t dma_alloc_from_pool(struct device *dev, uint64_t size, void **cpu,
+				unsigned gfp, struct dmapool_decision *d);
+/* dma_free_from_pool(): true if a pool owned [cpu, cpu+size). */
+bool dma_free_from_pool(struct device *dev, void *cpu, uint64_t size);
+/* The deferred atomic_pool_work: run it now if it was scheduled. */
+void atomic_pool_run_work(struct dmapool_machine *m);
 
 /* ------------------------------------------------------------------ */
 /* swiotlb.c */
@@ -460,6 +501,7 @@ struct device {
 	struct reserved_mem *assigned[8];
 	size_t n_assigned;
 	bool is_probe;		/* compatible "libdmapool,probe" */
+	struct dmapool_decision *last;	/* last decision (decision.c) */
 	const char *drv_name;	/* bound driver (static string) or NULL */
 };
 
@@ -562,6 +604,20 @@ struct dmapool_machine {
 	size_t n_devs;
 
 	pthread_mutex_t lock;
+
+	/* run-time state of the DMA API */
+	pthread_mutex_t zone_lock;	/* the buddy allocator */
+	pthread_mutex_t pool_lock;	/* atomic pools (the gen_pool lock) */
+	pthread_mutex_t dec_lock;	/* decision records and sink */
+	bool atomic_work_pending;	/* atomic_pool_work scheduled */
+	bool warned_page_order;		/* WARN_ON_ONCE in __alloc_pages */
+	bool warned_no_coherent;	/* pr_warn_once in dma_direct_alloc */
+	bool warned_zero_mask;		/* WARN_ON_ONCE(!coherent_dma_mask) */
+	bool warned_comp;		/* WARN_ON_ONCE(gfp & __GFP_COMP) */
+	uint64_t decision_seq;
+	dmapool_decision_fn decision_sink;
+	void *decision_ctx;
+	struct arm_dma_state *arm;	/* arm_dma.c (profile "arm") */
 };
 
 /* Parse memparse syntax ("64M", "0x1000", "1G"); end set past it. */
@@ -574,6 +630,8 @@ uint64_t memparse(const char *s, const char **end);
 struct dma_coherent_mem;
 void dma_coherent_mem_free(struct dmapool_machine *m, struct dma_coherent_mem *mem);
 void coherent_free_all(struct dmapool_machine *m);
+/* Free a pool the device declared itself (device teardown). */
+void coherent_release_declared(struct device *dev);
 int dma_init_global_pool(struct dmapool_machine *m);
 uint64_t dma_coherent_mem_pages(const struct dma_coherent_mem *mem);
 phys_addr_t dma_coherent_mem_base(const struct dma_coherent_mem *mem);
@@ -605,5 +663,110 @@ void dev_klog(const struct device *dev, const char *fmt, ...)
 /* of_reserved_mem.c: attach / release (kernel API names in linux-compat) */
 int rmem_dma_device_init(struct reserved_mem *rmem, struct device *dev);
 void rmem_dma_device_release(struct reserved_mem *rmem, struct device *dev);
+
+/* ------------------------------------------------------------------ */
+/* decision.c — the recorded decision trace */
+
+/* Start a record (d may be NULL: then every dt_* call is a no-op). */
+void dt_begin(struct dmapool_decision *d, const struct device *dev,
+	      const char *op, uint64_t size, unsigned gfp, unsigned long attrs);
+/* One visited stage: the condition tested and the answer. */
+void dt_step(struct dmapool_decision *d, const char *stage, const char *func,
+	     const char *answer, const char *cond_fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+void dt_result(struct dmapool_decision *d, const char *backend, phys_addr_t pa,
+	       dma_addr_t dma, const void *cpu, enum dmapool_attr attr);
+/* Store as the device's last decision and call the sink. */
+void dt_end(struct device *dev, struct dmapool_decision *d);
+void dt_free_device(struct device *dev);
+/* Human-readable gfp / attrs ("GFP_KERNEL|__GFP_NOWARN", "WRITE_COMBINE"). */
+const char *gfp_name(unsigned gfp, char *buf, size_t len);
+const char *attrs_name(unsigned long attrs, char *buf, size_t len);
+
+/* ------------------------------------------------------------------ */
+/* direct.c — dma-direct */
+
+uint64_t page_align(const struct dmapool_machine *m, uint64_t size);
+/* get_order(): get_order(0) is the kernel's (BITS_PER_LONG - PAGE_SHIFT). */
+unsigned get_order_sz(const struct dmapool_machine *m, uint64_t size);
+bool dev_is_dma_coherent_i(const struct device *dev);
+/* dma_direct_optimal_gfp_mask(): zone bits, *phys_limit set. */
+unsigned dma_direct_optimal_gfp_mask(const struct device *dev,
+				     uint64_t *phys_limit);
+bool dma_coherent_ok(const struct device *dev, phys_addr_t phys, uint64_t size);
+/* __dma_direct_alloc_pages(): phys or PHYS_NONE; *backend names the
+ * source ("dev-cma", "default-cma", "buddy-dma32", ...). */
+phys_addr_t dma_direct_alloc_pages_i(struct device *dev, uint64_t size,
+				     unsigned gfp, struct dmapool_decision *d,
+				     const char **backend);
+/* Free pages found from a handle: CMA area or buddy. */
+void dma_direct_free_pages_i(struct device *dev, phys_addr_t pa, uint64_t size);
+void *dma_direct_alloc(struct device *dev, uint64_t size, dma_addr_t *handle,
+		       unsigned gfp, unsigned long attrs,
+		       struct dmapool_decision *d);
+void dma_direct_free(struct device *dev, uint64_t size, void *cpu,
+		     dma_addr_t handle, unsigned long attrs,
+		     struct dmapool_decision *d);
+/* dma_pgprot(): the cache attribute of a remapped coherent buffer. */
+enum dmapool_attr dma_pgprot_attr(const struct device *dev, unsigned long attrs);
+/* buddy allocation as __alloc_pages does it (WARN_ON_ONCE for order >
+ * MAX_PAGE_ORDER unless __GFP_NOWARN). */
+phys_addr_t alloc_pages_i(struct dmapool_machine *m, unsigned gfp,
+			  unsigned order);
+const char *buddy_backend_name(const struct dmapool_machine *m, phys_addr_t pa);
+/* arch_dma_prep_coherent(): write back the cacheable linear alias. */
+void arch_dma_prep_coherent_i(struct dmapool_machine *m, phys_addr_t pa,
+			      uint64_t size);
+
+/* contiguous.c — allocation side */
+/* dma_alloc_contiguous(): phys or PHYS_NONE; *area the area used. */
+phys_addr_t dma_alloc_contiguous(struct device *dev, uint64_t size, unsigned gfp,
+				 struct dmapool_decision *d,
+				 struct cma_area **area);
+/* dma_free_contiguous(): CMA release, else buddy free. */
+void dma_free_contiguous(struct device *dev, phys_addr_t pa, uint64_t size);
+/* dma_alloc_from_contiguous(): the legacy API (arm, IOMMU, atomic pools). */
+phys_addr_t dma_alloc_from_contiguous(struct dmapool_machine *m,
+				      struct device *dev, uint64_t count,
+				      unsigned align, bool no_warn);
+struct cma_area *dev_get_cma_area(const struct device *dev);
+struct cma_area *cma_area_of(struct dmapool_machine *m, phys_addr_t pa);
+
+/* coherent.c — allocation side */
+/* 1 if the device has a pool (then *ret is the result, maybe NULL). */
+int dma_alloc_from_dev_coherent(struct device *dev, uint64_t size,
+				dma_addr_t *handle, void **ret,
+				struct dmapool_decision *d);
+int dma_release_from_dev_coherent(struct device *dev, unsigned order, void *vaddr);
+void *dma_alloc_from_global_coherent(struct device *dev, uint64_t size,
+				     dma_addr_t *handle,
+				     struct dmapool_decision *d);
+int dma_release_from_global_coherent(struct dmapool_machine *m, unsigned order,
+				     void *vaddr);
+/* 1 if [vaddr, vaddr+size) is in the pool; *ret the mmap result. */
+int dma_mmap_from_dev_coherent(struct device *dev, struct vm_area_struct *vma,
+			       void *vaddr, uint64_t size, int *ret);
+int dma_mmap_from_global_coherent(struct device *dev,
+				  struct vm_area_struct *vma, void *vaddr,
+				  uint64_t size, int *ret);
+/* Map pages [pa, pa + len) into vma with its attribute (remap_pfn_range). */
+int remap_pfn_range_i(struct dmapool_machine *m, struct vm_area_struct *vma,
+		      phys_addr_t pa, uint64_t len);
+
+/* Kernel-named DMA API exports: include/linux-compat/dmapool-kapi.h */
+
+/* arm_dma.c — arch/arm/mm/dma-mapping.c (profile "arm") */
+int arm_dma_init(struct dmapool_machine *m);
+void arm_dma_destroy(struct dmapool_machine *m);
+void *arch_dma_alloc(struct device *dev, uint64_t size, dma_addr_t *handle,
+		     unsigned gfp, unsigned long attrs,
+		     struct dmapool_decision *d);
+void arch_dma_free(struct device *dev, uint64_t size, void *cpu,
+		   dma_addr_t handle, unsigned long attrs);
+
+/* physmem.c: an alias at a fixed address (MAP_FIXED) or anywhere. */
+void *physmem_map_alias_at(struct dmapool_machine *m, phys_addr_t pa,
+			   size_t len, enum dmapool_attr attr, void *at);
+bool physmem_is_alias(struct dmapool_machine *m, const void *va);
 
 #endif /* DMAPOOL_INTERNAL_H */

@@ -418,6 +418,7 @@ static void machine_free(struct dmapool_machine *m)
 	devices_free(m);
 	coherent_free_all(m);
 	dma_atomic_pool_destroy(m);
+	arm_dma_destroy(m);
 	slab_destroy(m);
 	buddy_destroy(m);
 	physmem_destroy(m);
@@ -431,6 +432,9 @@ static void machine_free(struct dmapool_machine *m)
 	free(m->bootargs);
 	free(m->fdt);
 	pthread_mutex_destroy(&m->lock);
+	pthread_mutex_destroy(&m->zone_lock);
+	pthread_mutex_destroy(&m->pool_lock);
+	pthread_mutex_destroy(&m->dec_lock);
 	free(m);
 }
 
@@ -505,6 +509,9 @@ static int boot(struct dmapool_machine *m, uint64_t ram_size)
 	err = dma_atomic_pool_init(m);
 	if (err)
 		return err;
+	err = arm_dma_init(m);
+	if (err)
+		return err;
 	err = dma_init_global_pool(m);
 	if (err)
 		return err;
@@ -538,6 +545,9 @@ static int machine_create(const void *blob, size_t size,
 	if (!m)
 		return -ENOMEM;
 	pthread_mutex_init(&m->lock, NULL);
+	pthread_mutex_init(&m->zone_lock, NULL);
+	pthread_mutex_init(&m->pool_lock, NULL);
+	pthread_mutex_init(&m->dec_lock, NULL);
 	m->log.sink = cfg->log_sink;
 	m->log.ctx = cfg->log_ctx;
 	m->report_sink = cfg->report_sink;

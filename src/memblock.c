@@ -255,6 +255,17 @@ phys_addr_t memblock_mapped_size(const struct memblock *mb)
 	return s;
 }
 
+bool memblock_is_map_memory(const struct memblock *mb, phys_addr_t addr)
+{
+	for (size_t i = 0; i < mb->memory.n; i++) {
+		const struct mb_region *r = &mb->memory.r[i];
+
+		if (addr >= r->base && addr - r->base < r->size)
+			return !(r->flags & MEMBLOCK_NOMAP);
+	}
+	return false;
+}
+
 int memblock_ram_intersects(const struct memblock *mb, phys_addr_t base,
 			    phys_addr_t size)
 {
@@ -264,10 +275,18 @@ int memblock_ram_intersects(const struct memblock *mb, phys_addr_t base,
 		const struct mb_region *r = &mb->memory.r[i];
 		phys_addr_t s, e;
 
+		phys_addr_t rb, re;
+
 		if (r->flags & MEMBLOCK_NOMAP)
 			continue;
-		s = r->base > base ? r->base : base;
-		e = r->base + r->size < base + size ? r->base + r->size : base + size;
+		/* "System RAM" resources are whole pages: PFN_UP(base) to
+		 * PFN_DOWN(end) of each mapped region */
+		rb = (r->base + 0xfff) & ~(phys_addr_t)0xfff;
+		re = (r->base + r->size) & ~(phys_addr_t)0xfff;
+		if (re <= rb)
+			continue;
+		s = rb > base ? rb : base;
+		e = re < base + size ? re : base + size;
 		if (e > s)
 			covered += e - s;
 	}

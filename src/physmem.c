@@ -193,6 +193,28 @@ phys_addr_t virt_to_phys(struct dmapool_machine *m, const void *va)
 void *physmem_map_alias(struct dmapool_machine *m, phys_addr_t pa, size_t len,
 			enum dmapool_attr attr)
 {
+	return physmem_map_alias_at(m, pa, len, attr, NULL);
+}
+
+bool physmem_is_alias(struct dmapool_machine *m, const void *va)
+{
+	bool found = false;
+
+	pthread_mutex_lock(&m->pm.lock);
+	for (struct pm_alias *a = m->pm.aliases; a; a = a->next)
+		if (a->va == va) {
+			found = true;
+			break;
+		}
+	pthread_mutex_unlock(&m->pm.lock);
+	return found;
+}
+
+/* A second mapping of simulated RAM; at != NULL replaces what the caller
+ * reserved there (MAP_FIXED), as remap_pfn_range fills a user vma. */
+void *physmem_map_alias_at(struct dmapool_machine *m, phys_addr_t pa,
+			   size_t len, enum dmapool_attr attr, void *at)
+{
 	struct pm_bank *b = bank_of(m, pa, len);
 	long pgsz = sysconf(_SC_PAGESIZE);
 	struct pm_alias *a;
@@ -203,7 +225,8 @@ void *physmem_map_alias(struct dmapool_machine *m, phys_addr_t pa, size_t len,
 	a = calloc(1, sizeof(*a));
 	if (!a)
 		return NULL;
-	va = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE,
+	va = mmap(at, len, PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_NORESERVE | (at ? MAP_FIXED : 0),
 		  b->fd, (off_t)(pa - b->base));
 	if (va == MAP_FAILED) {
 		free(a);

@@ -48,6 +48,9 @@ static void base_arm64(struct dmapool_profile *p)
 	p->nr_cpus = 1;
 	p->numa_node_msg = true;
 	p->atomic_pool_min_kib = 128;
+	p->dma_write_combine = false;
+	p->dmacoherent_attr = DMAPOOL_ATTR_WC;	/* Normal non-cacheable */
+	p->arm_coherent_pool = 256 * SZ_1K;
 }
 
 int profile_init(struct dmapool_profile *p, const char *arch)
@@ -88,6 +91,7 @@ int profile_init(struct dmapool_profile *p, const char *arch)
 		p->arm32_nomap_required = true;
 		p->swiotlb = false;
 		p->bounce_unaligned_kmalloc = false;
+		p->dmacoherent_attr = DMAPOOL_ATTR_UC;
 		p->zone_dma = false;
 		p->zone_dma32 = false;
 		p->arm64_zone_rules = false;
@@ -107,6 +111,7 @@ int profile_init(struct dmapool_profile *p, const char *arch)
 		p->cma_size_mbytes = 16;
 		p->cma_areas = 8;
 		p->default_coherent = true;	/* ARCH_DMA_DEFAULT_COHERENT */
+		p->dmacoherent_attr = DMAPOOL_ATTR_UC;	/* pgprot_noncached */
 		p->zone_dma = false;
 		p->zone_dma32 = true;
 		p->arm64_zone_rules = false;
@@ -151,7 +156,7 @@ static const struct knob knobs[] = {
 	K(zone_dma_limit, 'q'), K(arch_dma_minalign, 'u'), K(cache_line, 'u'),
 	K(smp_cache_bytes, 'u'), K(kmalloc_min, 'u'), K(kernel_offset, 'q'),
 	K(kernel_size, 'q'), K(early_allocs, 'b'), K(early_fixed, 'q'),
-	K(nr_cpus, 'u'),
+	K(nr_cpus, 'u'), K(dma_write_combine, 'b'), K(arm_coherent_pool, 'q'),
 };
 #undef K
 

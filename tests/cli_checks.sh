@@ -7,8 +7,10 @@
 #
 # TOOL is the dmapool executable, DEMO_DTB the compiled demo board (the
 # same tree the tool embeds).  CHECK names the groups to run (default:
-# all): demo, json, missing, truncated, usage, mem.  Every failed check
-# prints one "FAIL: ..." line; the exit status is 1 when any failed.
+# all): demo, json, missing, truncated, usage, mem, run, explain.  The
+# run and explain groups read oracle fixtures from $ORACLE_DIR.  Every
+# failed check prints one "FAIL: ..." line; the exit status is 1 when any
+# failed.
 
 set -u
 
@@ -19,7 +21,7 @@ fi
 TOOL=$1
 DEMO_DTB=$2
 shift 2
-[ "$#" -eq 0 ] && set -- demo json missing truncated usage mem
+[ "$#" -eq 0 ] && set -- demo json missing truncated usage mem run explain
 
 LC_ALL=C
 export LC_ALL
@@ -147,7 +149,9 @@ check_usage() {
 	run --help
 	expect_rc 0 "--help"
 	grep -q 'inspect' "$TMP/out" || fail "--help: inspect not listed"
-	grep -qE '^ +(explain|run) ' "$TMP/out" && fail "--help lists an unimplemented command"
+	for c in inspect run explain; do
+		grep -qE "^ +$c " "$TMP/out" || fail "--help: $c not listed"
+	done
 
 	run --version
 	expect_rc 0 "--version"
@@ -159,18 +163,76 @@ check_usage() {
 		grep -q -- "$o" "$TMP/out" || fail "inspect --help: $o not documented"
 	done
 
+	run run --help
+	expect_rc 0 "run --help"
+	for o in --arch --bootargs --mem; do
+		grep -q -- "$o" "$TMP/out" || fail "run --help: $o not documented"
+	done
+	run explain --help
+	expect_rc 0 "explain --help"
+	for o in --device --size --gfp --attrs --mask --attach-regions --arch --json; do
+		grep -q -- "$o" "$TMP/out" || fail "explain --help: $o not documented"
+	done
+
 	run frobnicate
 	expect_rc 2 "unknown command"
 	grep -q "unknown command 'frobnicate'" "$TMP/err" || fail "unknown command: no message"
 
 	for args in "inspect --frob" "inspect --mem" "inspect --mem 12Q" "inspect --mem -1G" \
-		    "inspect --arch" "inspect a.dtb b.dtb" "--frob"; do
+		    "inspect --arch" "inspect a.dtb b.dtb" "--frob" \
+		    "run --frob" "run a.dtb b.dtb" "run --mem" \
+		    "explain" "explain --size 4096" "explain --device x" \
+		    "explain --device x --size 12Q" "explain --device x --size 1 --gfp weird" \
+		    "explain --device x --size 1 --attrs nope" "explain --device x --size 1 --mask 65"; do
 		# shellcheck disable=SC2086
 		run $args
 		expect_rc 2 "$args"
 		grep -q '^usage: dmapool' "$TMP/err" || fail "$args: no usage on stderr"
 		[ -s "$TMP/out" ] && fail "$args: unexpected output on stdout"
 	done
+}
+
+check_run() {
+	f="$ORACLE_DIR/20-probe-allocs.dtb"
+	run run "$f"
+	expect_rc 0 "run 20-probe-allocs"
+	# the kernel's lines, in the kernel's order (buddy addresses vary)
+	grep -qxF 'dmaprobe probe@0: dmaprobe: alloc #1 size=0x3000 gfp=KERNEL -> ok dma=0x0000000070004000' "$TMP/out" ||
+		fail "run: per-device pool order alignment"
+	grep -qxF 'dmaprobe probe@3: dmaprobe: alloc #1 size=0x8000 gfp=ATOMIC -> ok dma=0x0000000090048000' "$TMP/out" ||
+		fail "run: atomic pool"
+	grep -qxF 'memremap attempted on ram 0x0000000070100000 size: 0x100000' "$TMP/out" ||
+		fail "run: memremap refusal"
+	a=$(grep -n 'alloc #2 size=0x300000' "$TMP/out" | cut -d: -f1)
+	b=$(grep -n 'at mm/page_alloc.c:4832' "$TMP/out" | cut -d: -f1)
+	c=$(grep -n 'alloc #3 size=0x2000000' "$TMP/out" | cut -d: -f1)
+	[ -n "$a" ] && [ -n "$b" ] && [ -n "$c" ] && [ "$a" -lt "$b" ] && [ "$b" -lt "$c" ] ||
+		fail "run: the page allocator WARNING is not between alloc #2 and #3"
+	run run "$DEMO_DTB"
+	expect_rc 0 "run demo"
+	grep -q 'no "libdmapool,probe" node' "$TMP/err" || fail "run demo: no note about probe nodes"
+}
+
+check_explain() {
+	f="$ORACLE_DIR/20-probe-allocs.dtb"
+	for c in "probe@0 0x3000 kernel dev-coherent" "probe@1 0x1000 kernel dev-cma" \
+		 "probe@2 0x2000 kernel default-cma" "probe@2 0x1000 kernel buddy-dma" \
+		 "probe@3 0x1000 atomic atomic-dma" "probe@4 0x200000 kernel none"; do
+		# shellcheck disable=SC2086
+		set -- $c
+		run explain "$f" --device "$1" --size "$2" --gfp "$3" --attach-regions
+		expect_rc 0 "explain $c"
+		grep -q "^=> $4" "$TMP/out" || fail "explain $c: backend is not $4: $(grep '^=>' "$TMP/out")"
+	done
+	run explain "$f" --device probe@0 --size 0x1000
+	grep -q 'no per-device coherent pool' "$TMP/out" || fail "explain: without --attach-regions the pool is used"
+	run explain "$f" --device probe@3 --size 0x4000 --gfp atomic --json
+	expect_rc 0 "explain --json"
+	grep -q '"backend": "atomic-dma"' "$TMP/out" || fail "explain --json: backend"
+	grep -q '"cpu_attr": "WC"' "$TMP/out" || fail "explain --json: attribute"
+	run explain "$f" --device nosuch --size 1
+	expect_rc 2 "explain unknown device"
+	expect_one_err_line "explain unknown device" "dmapool: explain: no device 'nosuch'"
 }
 
 check_mem() {
@@ -202,7 +264,7 @@ EOF
 
 for c in "$@"; do
 	case $c in
-	demo | json | missing | truncated | usage | mem) "check_$c" ;;
+	demo | json | missing | truncated | usage | mem | run | explain) "check_$c" ;;
 	*) echo "$0: unknown check '$c'" >&2; exit 2 ;;
 	esac
 done

@@ -86,9 +86,14 @@ static void check_oracle(void **state)
 
 	snprintf(path, sizeof(path), "%s/%s.expected", dir, name);
 	read_lines(path, &exp);
-	for (size_t i = 0; i < exp.n; i++)
+	for (size_t i = 0; i < exp.n; i++) {
+		/* the probe run starts with the first driver line: everything
+		 * after it (CMA failures, pool exhaustion...) is run time */
+		if (!strncmp(exp.v[i], "dmaprobe ", 9))
+			break;
 		if (is_boot_line(exp.v[i]))
 			lines_add(&want, exp.v[i]);
+	}
 	snprintf(path, sizeof(path), "%s/%s.dtb", dir, name);
 	rc = dmapool_machine_load(path, &cfg, &m);
 	assert_int_equal(rc, 0);

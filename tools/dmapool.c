@@ -3,11 +3,19 @@
  * dmapool: command-line front end of libdmapool (docs/cli.md).
  *
  *   dmapool inspect [BOARD] [--arch A] [--bootargs S] [--mem SIZE] [--json]
+ *   dmapool run [BOARD] [--arch A] [--bootargs S] [--mem SIZE]
+ *   dmapool explain [BOARD] --device D --size N [--gfp G] [--attrs A]
+ *                   [--mask BITS] [--attach-regions] [--arch A] ... [--json]
  *
  * "inspect" loads a board (a .dtb, a .dts, or the built-in demo board) and
  * prints the boot log followed by tables of what the simulated kernel
  * built: RAM, the kernel image, reserved memory, pools, zones, devices.
  * With --json it prints dmapool_machine_json() instead.
+ *
+ * "run" boots the board and runs its "libdmapool,probe" nodes as the
+ * oracle's test module does, printing the whole kernel log.  "explain"
+ * makes one coherent allocation on one device and prints the decision
+ * trace: every stage visited and why, then the backend.
  *
  * Exit status: 0 success, 1 internal failure (out of memory, write
  * error), 2 bad usage or a board that cannot be loaded.
@@ -29,6 +37,8 @@ static const char *const main_usage =
 	"\n"
 	"commands:\n"
 	"  inspect   load a board and show the DMA memory hierarchy built from it\n"
+	"  run       boot a board and run its libdmapool,probe nodes like the oracle\n"
+	"  explain   make one coherent allocation and show why the kernel chose its pool\n"
 	"\n"
 	"Run 'dmapool COMMAND --help' for the options of a command.\n";
 
@@ -238,7 +248,7 @@ static void print_pools(const struct dmapool_machine *m)
 
 		if (!p->present)
 			continue;
-		printf("  %-22s  %s\n", p->gfp_name, hsize(p->size, s));
+		printf("  %-22s  %s\n", p->gfp_name, hsize(gen_pool_size_sim(p->gp), s));
 		n++;
 	}
 	if (!n)
@@ -428,58 +438,101 @@ static bool is_opt(const char *a, const char *name)
 	return !strncmp(a, name, n) && (a[n] == 0 || a[n] == '=');
 }
 
+/* What every command shares: the BOARD argument, "--", -h/--help and
+ * --arch/--bootargs/--mem. */
+struct common {
+	const char *cmd;
+	const char *short_usage, *long_usage;
+	struct dmapool_config cfg;
+	const char *board;
+	bool opts_done;
+};
+
+/* 1: a[i] handled; 0: not a common one; CO_EXIT_OK: help printed (exit
+ * 0); CO_EXIT_USAGE: usage error printed (exit 2). */
+#define CO_EXIT_OK	(-1)
+#define CO_EXIT_USAGE	(-2)
+
+static int common_opt(int argc, char **argv, int *i, struct common *co)
+{
+	const char *a = argv[*i];
+	struct dmapool_config *cfg = &co->cfg;
+
+	if (co->opts_done || a[0] != '-' || !a[1]) {
+		if (co->board)
+			return usage_error(co->short_usage, "%s: more than one board: '%s'",
+					   co->cmd, a), CO_EXIT_USAGE;
+		co->board = a;
+		return 1;
+	}
+	if (!strcmp(a, "--")) {
+		co->opts_done = true;
+		return 1;
+	}
+	if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+		fputs(co->long_usage, stdout);
+		return CO_EXIT_OK;
+	}
+	if (is_opt(a, "--arch")) {
+		cfg->arch = opt_value(argc, argv, i, "--arch");
+		if (!cfg->arch || !*cfg->arch)
+			return usage_error(co->short_usage, "%s: %s needs a value", co->cmd,
+					   "--arch"), CO_EXIT_USAGE;
+		return 1;
+	}
+	if (is_opt(a, "--bootargs")) {
+		cfg->bootargs = opt_value(argc, argv, i, "--bootargs");
+		if (!cfg->bootargs)
+			return usage_error(co->short_usage, "%s: %s needs a value", co->cmd,
+					   "--bootargs"), CO_EXIT_USAGE;
+		return 1;
+	}
+	if (is_opt(a, "--mem")) {
+		const char *v = opt_value(argc, argv, i, "--mem");
+
+		if (!v)
+			return usage_error(co->short_usage, "%s: %s needs a value", co->cmd,
+					   "--mem"), CO_EXIT_USAGE;
+		if (parse_size(v, &cfg->ram_size))
+			return usage_error(co->short_usage, "%s: bad --mem size '%s'", co->cmd,
+					   v), CO_EXIT_USAGE;
+		return 1;
+	}
+	return 0;
+}
+
+#define CO_RET(r)	((r) == CO_EXIT_OK ? 0 : EXIT_USAGE)
+
 static int cmd_inspect(int argc, char **argv)
 {
-	struct dmapool_config cfg = { 0 };
+	struct common co = { .cmd = "inspect", .short_usage = inspect_short, .long_usage = inspect_usage };
 	struct load_ctx lc = { NULL };
 	struct dmapool_machine *m = NULL;
-	const char *board = NULL;
-	bool json = false, opts_done = false;
-	int err, ret = 0;
+	bool json = false;
+	int err, r, ret = 0;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
-		if (opts_done || a[0] != '-' || !a[1]) {
-			if (board)
-				return usage_error(inspect_short, "inspect: more than one board: '%s'", a);
-			board = a;
-		} else if (!strcmp(a, "--")) {
-			opts_done = true;
-		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			fputs(inspect_usage, stdout);
-			return 0;
+		if ((r = common_opt(argc, argv, &i, &co)) != 0) {
+			if (r < 0)
+				return CO_RET(r);
 		} else if (!strcmp(a, "--json")) {
 			json = true;
-		} else if (is_opt(a, "--arch")) {
-			cfg.arch = opt_value(argc, argv, &i, "--arch");
-			if (!cfg.arch || !*cfg.arch)
-				return usage_error(inspect_short, "inspect: %s needs a value", "--arch");
-		} else if (is_opt(a, "--bootargs")) {
-			cfg.bootargs = opt_value(argc, argv, &i, "--bootargs");
-			if (!cfg.bootargs)
-				return usage_error(inspect_short, "inspect: %s needs a value", "--bootargs");
-		} else if (is_opt(a, "--mem")) {
-			const char *v = opt_value(argc, argv, &i, "--mem");
-
-			if (!v)
-				return usage_error(inspect_short, "inspect: %s needs a value", "--mem");
-			if (parse_size(v, &cfg.ram_size))
-				return usage_error(inspect_short, "inspect: bad --mem size '%s'", v);
 		} else {
 			return usage_error(inspect_short, "inspect: unknown option '%s'", a);
 		}
 	}
 
-	cfg.log_sink = capture_log;
-	cfg.log_ctx = &lc;
-	if (board)
-		err = dmapool_machine_load(board, &cfg, &m);
+	co.cfg.log_sink = capture_log;
+	co.cfg.log_ctx = &lc;
+	if (co.board)
+		err = dmapool_machine_load(co.board, &co.cfg, &m);
 	else
 		err = dmapool_machine_load_blob(dmapool_demo_dtb, dmapool_demo_dtb_size,
-						&cfg, &m);
+						&co.cfg, &m);
 	if (err) {
-		fprintf(stderr, "dmapool: %s: %s%s%s\n", board ? board : "(demo board)",
+		fprintf(stderr, "dmapool: %s: %s%s%s\n", co.board ? co.board : "(demo co.board)",
 			dmapool_strerror(err), lc.why ? ": " : "", lc.why ? lc.why : "");
 		free(lc.why);
 		return EXIT_LOAD;
@@ -508,6 +561,381 @@ static int cmd_inspect(int argc, char **argv)
 }
 
 /* ------------------------------------------------------------------ */
+/* run */
+
+#define RUN_SYNOPSIS \
+	"usage: dmapool run [BOARD] [--arch A] [--bootargs S] [--mem SIZE]\n"
+
+static const char *const run_short =
+	RUN_SYNOPSIS
+	"Run 'dmapool run --help' for the options.\n";
+
+static const char *const run_usage =
+	RUN_SYNOPSIS
+	"\n"
+	"Boot BOARD (default: the built-in demo board) and run every\n"
+	"\"libdmapool,probe\" node in tree order, as the oracle's dmaprobe.ko\n"
+	"does on the real kernel: probe,dma-bits, memory-region attach, then\n"
+	"probe,ops (1 SIZE alloc GFP_KERNEL, 2 SIZE alloc GFP_ATOMIC, 9 SIZE\n"
+	"alloc GFP_KERNEL|WRITE_COMBINE, 3 IDX free #IDX).  Prints the whole\n"
+	"kernel log: boot lines, then the driver's and the kernel's lines in\n"
+	"the order they happen.  Lines starting \"libdmapool:\" are the\n"
+	"simulator's own notes.\n"
+	"\n"
+	"options:\n"
+	"  --arch A        architecture profile: arm64 (default), arm, arm-nommu,\n"
+	"                  riscv64, x86_64\n"
+	"  --bootargs S    kernel command line, replaces /chosen/bootargs\n"
+	"  --mem SIZE      RAM size when the tree has no /memory (512M, 2G...)\n"
+	"  -h, --help      show this help\n"
+	"\n"
+	"Exit status: 0 success, 1 internal failure, 2 bad usage or unloadable board.\n";
+
+/* The sink stays with the machine: lc must live as long as it does. */
+static int load_board(const char *board, struct dmapool_config *cfg,
+		      struct load_ctx *lc, struct dmapool_machine **m)
+{
+	int err;
+
+	cfg->log_sink = capture_log;
+	cfg->log_ctx = lc;
+	if (board)
+		err = dmapool_machine_load(board, cfg, m);
+	else
+		err = dmapool_machine_load_blob(dmapool_demo_dtb, dmapool_demo_dtb_size,
+						cfg, m);
+	if (err)
+		fprintf(stderr, "dmapool: %s: %s%s%s\n", board ? board : "(demo board)",
+			dmapool_strerror(err), lc->why ? ": " : "", lc->why ? lc->why : "");
+	return err;
+}
+
+static int finish(int ret)
+{
+	if (fflush(stdout) || ferror(stdout)) {
+		fprintf(stderr, "dmapool: write error: %s\n", strerror(errno));
+		return EXIT_INTERNAL;
+	}
+	return ret;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	struct load_ctx lc = { NULL };
+	struct common co = { .cmd = "run", .short_usage = run_short, .long_usage = run_usage };
+	struct dmapool_machine *m = NULL;
+	int r;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if ((r = common_opt(argc, argv, &i, &co)) != 0) {
+			if (r < 0)
+				return CO_RET(r);
+		} else {
+			return usage_error(run_short, "run: unknown option '%s'", a);
+		}
+	}
+	if (load_board(co.board, &co.cfg, &lc, &m)) {
+		free(lc.why);
+		return EXIT_LOAD;
+	}
+	r = dmapool_run_probes(m);
+	for (size_t i = 0; i < dmapool_log_count(m); i++)
+		puts(dmapool_log_line(m, i));
+	if (r == 0)
+		fprintf(stderr, "dmapool: run: the tree has no \"libdmapool,probe\" node\n");
+	dmapool_machine_destroy(m);
+	free(lc.why);
+	return finish(r < 0 ? EXIT_INTERNAL : 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* explain */
+
+#define EXPLAIN_SYNOPSIS \
+	"usage: dmapool explain [BOARD] --device D --size N [--gfp G] [--attrs A]\n" \
+	"                       [--mask BITS] [--attach-regions] [--arch A]\n" \
+	"                       [--bootargs S] [--mem SIZE] [--json]\n"
+
+static const char *const explain_short =
+	EXPLAIN_SYNOPSIS
+	"Run 'dmapool explain --help' for the options.\n";
+
+static const char *const explain_usage =
+	EXPLAIN_SYNOPSIS
+	"\n"
+	"Boot BOARD (default: the built-in demo board), make one\n"
+	"dma_alloc_attrs() call on device D and print the path the kernel's\n"
+	"decision tree takes: every stage visited, the kernel function it\n"
+	"models, the condition tested and the answer, then the backend, the\n"
+	"physical and DMA addresses and the CPU mapping's cache attribute.\n"
+	"\n"
+	"options:\n"
+	"  --device D        device: full path, unit name (probe@0) or label\n"
+	"  --size N          bytes (4096, 0x3000, 64K, 1M...)\n"
+	"  --gfp G           kernel (default) or atomic, optionally followed by\n"
+	"                    ,nowarn ,dma ,dma32 ,zero ,comp\n"
+	"  --attrs A         comma list: wc, no-kernel-mapping, no-warn,\n"
+	"                    force-contiguous, alloc-single-pages\n"
+	"  --mask BITS       dma_set_mask_and_coherent(DMA_BIT_MASK(BITS)) first\n"
+	"  --attach-regions  of_reserved_mem_device_init_by_idx() for every\n"
+	"                    memory-region entry first, as a driver would\n"
+	"  --arch A          architecture profile: arm64 (default), arm, arm-nommu,\n"
+	"                    riscv64, x86_64\n"
+	"  --bootargs S      kernel command line, replaces /chosen/bootargs\n"
+	"  --mem SIZE        RAM size when the tree has no /memory\n"
+	"  --json            print one JSON object (docs/cli.md)\n"
+	"  -h, --help        show this help\n"
+	"\n"
+	"Exit status: 0 the call was explained (it may have failed), 1 internal\n"
+	"failure, 2 bad usage, unloadable board or unknown device.\n";
+
+static int parse_gfp(const char *v, unsigned *gfp)
+{
+	char buf[128], *save = NULL, *tok;
+	bool base = false;
+
+	if (strlen(v) >= sizeof(buf))
+		return -1;
+	strcpy(buf, v);
+	*gfp = 0;
+	for (tok = strtok_r(buf, ",|+", &save); tok; tok = strtok_r(NULL, ",|+", &save)) {
+		if (!strcasecmp(tok, "kernel") || !strcasecmp(tok, "GFP_KERNEL")) {
+			*gfp |= GFP_KERNEL;
+			base = true;
+		} else if (!strcasecmp(tok, "atomic") || !strcasecmp(tok, "GFP_ATOMIC")) {
+			*gfp |= GFP_ATOMIC;
+			base = true;
+		} else if (!strcasecmp(tok, "nowait") || !strcasecmp(tok, "GFP_NOWAIT")) {
+			*gfp |= GFP_NOWAIT;
+			base = true;
+		} else if (!strcasecmp(tok, "nowarn") || !strcasecmp(tok, "__GFP_NOWARN")) {
+			*gfp |= __GFP_NOWARN;
+		} else if (!strcasecmp(tok, "dma") || !strcasecmp(tok, "GFP_DMA")) {
+			*gfp |= __GFP_DMA;
+		} else if (!strcasecmp(tok, "dma32") || !strcasecmp(tok, "GFP_DMA32")) {
+			*gfp |= __GFP_DMA32;
+		} else if (!strcasecmp(tok, "zero") || !strcasecmp(tok, "__GFP_ZERO")) {
+			*gfp |= __GFP_ZERO;
+		} else if (!strcasecmp(tok, "comp") || !strcasecmp(tok, "__GFP_COMP")) {
+			*gfp |= __GFP_COMP;
+		} else {
+			return -1;
+		}
+	}
+	if (!base)
+		*gfp |= GFP_KERNEL;
+	return 0;
+}
+
+static int parse_attrs(const char *v, unsigned long *attrs)
+{
+	static const struct { const char *a, *b; unsigned long bit; } tab[] = {
+		{ "wc", "write-combine", DMA_ATTR_WRITE_COMBINE },
+		{ "no-kernel-mapping", "no_kernel_mapping", DMA_ATTR_NO_KERNEL_MAPPING },
+		{ "no-warn", "nowarn", DMA_ATTR_NO_WARN },
+		{ "force-contiguous", "force_contiguous", DMA_ATTR_FORCE_CONTIGUOUS },
+		{ "alloc-single-pages", "alloc_single_pages", DMA_ATTR_ALLOC_SINGLE_PAGES },
+		{ "skip-cpu-sync", "skip_cpu_sync", DMA_ATTR_SKIP_CPU_SYNC },
+		{ "weak-ordering", "weak_ordering", DMA_ATTR_WEAK_ORDERING },
+		{ "privileged", "privileged", DMA_ATTR_PRIVILEGED },
+	};
+	char buf[256], *save = NULL, *tok;
+
+	if (strlen(v) >= sizeof(buf))
+		return -1;
+	strcpy(buf, v);
+	*attrs = 0;
+	for (tok = strtok_r(buf, ",|", &save); tok; tok = strtok_r(NULL, ",|", &save)) {
+		size_t i;
+		const char *t = tok;
+
+		if (!strncasecmp(t, "DMA_ATTR_", 9))
+			t += 9;
+		for (i = 0; i < ARRAY_SIZE(tab); i++) {
+			char alt[64];
+			size_t k;
+
+			snprintf(alt, sizeof(alt), "%s", tab[i].b);
+			for (k = 0; alt[k]; k++)
+				if (alt[k] == '-')
+					alt[k] = '_';
+			if (!strcasecmp(t, tab[i].a) || !strcasecmp(t, tab[i].b) ||
+			    !strcasecmp(t, alt))
+				break;
+		}
+		if (i == ARRAY_SIZE(tab))
+			return -1;
+		*attrs |= tab[i].bit;
+	}
+	return 0;
+}
+
+static int cmd_explain(int argc, char **argv)
+{
+	struct load_ctx lc = { NULL };
+	struct common co = { .cmd = "explain", .short_usage = explain_short, .long_usage = explain_usage };
+	struct dmapool_machine *m = NULL;
+	struct dmapool_decision d;
+	const char *devname = NULL;
+	uint64_t size = 0, mask_bits = 0;
+	unsigned gfp = GFP_KERNEL;
+	unsigned long attrs = 0;
+	bool json = false, have_size = false, attach = false, have_mask = false;
+	struct device *dev;
+	int r, ret = 0, mask_ret = 0;
+	dma_addr_t handle;
+	void *cpu;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if ((r = common_opt(argc, argv, &i, &co)) != 0) {
+			if (r < 0)
+				return CO_RET(r);
+		} else if (!strcmp(a, "--json")) {
+			json = true;
+		} else if (!strcmp(a, "--attach-regions")) {
+			attach = true;
+		} else if (is_opt(a, "--device")) {
+			devname = opt_value(argc, argv, &i, "--device");
+			if (!devname || !*devname)
+				return usage_error(explain_short, "explain: %s needs a value", "--device");
+		} else if (is_opt(a, "--size")) {
+			const char *v = opt_value(argc, argv, &i, "--size");
+
+			if (!v)
+				return usage_error(explain_short, "explain: %s needs a value", "--size");
+			if (parse_size(v, &size))
+				return usage_error(explain_short, "explain: bad --size '%s'", v);
+			have_size = true;
+		} else if (is_opt(a, "--gfp")) {
+			const char *v = opt_value(argc, argv, &i, "--gfp");
+
+			if (!v || parse_gfp(v, &gfp))
+				return usage_error(explain_short, "explain: bad --gfp '%s'", v ? v : "");
+		} else if (is_opt(a, "--attrs")) {
+			const char *v = opt_value(argc, argv, &i, "--attrs");
+
+			if (!v || parse_attrs(v, &attrs))
+				return usage_error(explain_short, "explain: bad --attrs '%s'", v ? v : "");
+		} else if (is_opt(a, "--mask")) {
+			const char *v = opt_value(argc, argv, &i, "--mask");
+			char *end = NULL;
+
+			if (v)
+				mask_bits = strtoull(v, &end, 0);
+			if (!v || !*v || *end || mask_bits < 1 || mask_bits > 64)
+				return usage_error(explain_short, "explain: bad --mask '%s' (bits, 1-64)", v ? v : "");
+			have_mask = true;
+		} else {
+			return usage_error(explain_short, "explain: unknown option '%s'", a);
+		}
+	}
+	if (!devname)
+		return usage_error(explain_short, "explain: --device is required");
+	if (!have_size)
+		return usage_error(explain_short, "explain: --size is required");
+	if (load_board(co.board, &co.cfg, &lc, &m)) {
+		free(lc.why);
+		return EXIT_LOAD;
+	}
+	dev = dmapool_device_find(m, devname);
+	if (!dev) {
+		fprintf(stderr, "dmapool: explain: no device '%s' in %s\n", devname,
+			co.board ? co.board : "the demo co.board");
+		dmapool_machine_destroy(m);
+		free(lc.why);
+		return EXIT_LOAD;
+	}
+	/* from here on, collect the kernel lines the calls print */
+	size_t boot_lines = dmapool_log_count(m);
+	if (have_mask) {
+		uint64_t mask = mask_bits >= 64 ? ~0ULL : (1ULL << mask_bits) - 1;
+
+		mask_ret = dma_set_mask(dev, mask);
+		if (mask_ret == 0)
+			dma_set_coherent_mask(dev, mask);
+	}
+	if (attach)
+		for (size_t i = 0; i < dev->n_mr; i++)
+			(void)of_reserved_mem_device_init_by_idx(dev, &dev->of_node, (int)i);
+	cpu = dma_alloc_attrs(dev, size, &handle, gfp, attrs);
+	(void)cpu;
+	if (dmapool_last_decision(dev, &d)) {
+		fprintf(stderr, "dmapool: explain: no decision recorded\n");
+		dmapool_machine_destroy(m);
+		free(lc.why);
+		return EXIT_INTERNAL;
+	}
+	if (json) {
+		char *doc = dmapool_decision_json(&d);
+
+		if (!doc) {
+			ret = EXIT_INTERNAL;
+		} else {
+			/* wrap: the decision plus the device and the log lines */
+			size_t len = strlen(doc);
+
+			while (len && (doc[len - 1] == '\n' || doc[len - 1] == '}'))
+				if (doc[--len] == '}')
+					break;
+			fwrite(doc, 1, len, stdout);
+			printf(",\n  \"coherent\": %s,\n  \"coherent_dma_mask\": \"0x%llx\",\n"
+			       "  \"dma_mask\": \"0x%llx\",\n  \"bus_dma_limit\": \"0x%llx\",\n",
+			       dev_is_dma_coherent_i(dev) ? "true" : "false",
+			       (unsigned long long)dev->coherent_dma_mask,
+			       (unsigned long long)dma_get_mask(dev),
+			       (unsigned long long)dev->bus_dma_limit);
+			if (have_mask)
+				printf("  \"set_mask_ret\": %d,\n", mask_ret);
+			printf("  \"log\": [");
+			for (size_t i = boot_lines; i < dmapool_log_count(m); i++) {
+				const char *l = dmapool_log_line(m, i);
+
+				printf("%s\n    \"", i > boot_lines ? "," : "");
+				for (; *l; l++) {
+					if (*l == '"' || *l == '\\')
+						printf("\\%c", *l);
+					else if ((unsigned char)*l < 0x20)
+						printf("\\u%04x", (unsigned char)*l);
+					else
+						putchar(*l);
+				}
+				putchar('"');
+			}
+			printf("%s]\n}\n", dmapool_log_count(m) > boot_lines ? "\n  " : "");
+			free(doc);
+		}
+	} else {
+		char *text = dmapool_decision_text(&d);
+
+		printf("device %s (%s): %s, coherent_dma_mask %#llx, dma_mask %#llx, bus_dma_limit %#llx\n",
+		       dev->name, dev->path, dev_is_dma_coherent_i(dev) ? "coherent" : "non-coherent",
+		       (unsigned long long)dev->coherent_dma_mask,
+		       (unsigned long long)dma_get_mask(dev),
+		       (unsigned long long)dev->bus_dma_limit);
+		if (have_mask)
+			printf("dma_set_mask_and_coherent(DMA_BIT_MASK(%llu)) = %d\n",
+			       (unsigned long long)mask_bits, mask_ret);
+		if (text)
+			fputs(text, stdout);
+		else
+			ret = EXIT_INTERNAL;
+		free(text);
+		if (dmapool_log_count(m) > boot_lines) {
+			printf("kernel log during the calls:\n");
+			for (size_t i = boot_lines; i < dmapool_log_count(m); i++)
+				printf("  %s\n", dmapool_log_line(m, i));
+		}
+	}
+	dmapool_machine_destroy(m);
+		free(lc.why);
+	return finish(ret);
+}
+
+/* ------------------------------------------------------------------ */
 
 int main(int argc, char **argv)
 {
@@ -528,6 +956,10 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "inspect"))
 		return cmd_inspect(argc - 1, argv + 1);
+	if (!strcmp(cmd, "run"))
+		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(cmd, "explain"))
+		return cmd_explain(argc - 1, argv + 1);
 	if (cmd[0] == '-')
 		return usage_error(main_usage, "unknown option '%s'", cmd);
 	return usage_error(main_usage, "unknown command '%s'", cmd);

@@ -7,6 +7,7 @@
 #define DMAPOOL_COMPAT_LINUX_MM_H
 
 #include <linux/types.h>
+#include <dmapool-kdefs.h>	/* struct vm_area_struct, pgprot_t */
 
 #define PAGE_SHIFT	12
 #define PAGE_SIZE	(1UL << PAGE_SHIFT)

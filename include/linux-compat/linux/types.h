@@ -23,7 +23,7 @@ typedef int8_t s8;
 typedef int16_t s16;
 typedef int32_t s32;
 typedef int64_t s64;
-typedef unsigned int gfp_t;
+typedef unsigned int gfp_t;	/* also in dmapool-kdefs.h */
 typedef phys_addr_t resource_size_t;
 
 #endif

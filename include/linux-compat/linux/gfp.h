@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later OR BSD-2-Clause */
+/*
+ * libdmapool: the gfp flags of include/linux/gfp_types.h (Linux 6.12) that
+ * DMA code passes.  The zone modifiers pick ZONE_DMA / ZONE_DMA32; a mask
+ * without __GFP_DIRECT_RECLAIM cannot block, so it never reaches CMA or the
+ * sleeping remap path.
+ */
+#ifndef DMAPOOL_COMPAT_LINUX_GFP_H
+#define DMAPOOL_COMPAT_LINUX_GFP_H
+
+#include <linux/types.h>
+#include <dmapool-kdefs.h>
+
+static inline bool gfpflags_allow_blocking(const gfp_t gfp_flags)
+{
+	return !!(gfp_flags & __GFP_DIRECT_RECLAIM);
+}
+
+#endif

@@ -1,0 +1,409 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later OR BSD-2-Clause */
+/*
+ * dma-direct: coherent allocation and free without an IOMMU (models
+ * kernel/dma/direct.c, kernel/dma/direct.h and the zone/page parts of
+ * mm/page_alloc.c that they reach).
+ *
+ * dma_direct_alloc() walks the kernel's branches in order:
+ * NO_KERNEL_MAPPING, the non-coherent strategies (arch allocator, global
+ * pool, remap), the atomic pools for calls that cannot block, then
+ * __dma_direct_alloc_pages(): CMA (device area, then the default area for
+ * more than one page, only when blocking) and the buddy allocator with the
+ * zone retries, every result checked by dma_coherent_ok().  A remapped
+ * buffer is a second CPU mapping of the same pages with dma_pgprot()'s
+ * attribute; the handle is phys_to_dma() through the device's range map.
+ *
+ * Left out: memory encryption (force_dma_unencrypted is false on every
+ * profile), highmem (no modelled profile has it), NUMA nodes, and
+ * ARCH_HAS_DMA_SET_UNCACHED (no modelled profile selects it).  The
+ * restricted-pool branch (swiotlb_alloc) comes with the SWIOTLB slot
+ * allocator; until then a restricted device fails its allocations and the
+ * trace says why.
+ */
+#include <sys/mman.h>
+
+#include "internal.h"
+
+uint64_t page_align(const struct dmapool_machine *m, uint64_t size)
+{
+	uint64_t ps = m->prof.page_size;
+
+	if (size > UINT64_MAX - (ps - 1))
+		return 0;	/* wraps like PAGE_ALIGN on the kernel's longs */
+	return (size + ps - 1) & ~(ps - 1);
+}
+
+unsigned get_order_sz(const struct dmapool_machine *m, uint64_t size)
+{
+	/* get_order(0) is fls64(~0UL >> PAGE_SHIFT) = 64 - PAGE_SHIFT */
+	uint64_t pages = (size - 1) >> m->prof.page_shift;
+
+	return fls64_u(pages);
+}
+
+bool dev_is_dma_coherent_i(const struct device *dev)
+{
+	if (dev->m->prof.all_coherent)
+		return true;
+	return dev->coherent;
+}
+
+/* min_not_zero(coherent_dma_mask, bus_dma_limit) */
+static uint64_t coherent_limit(const struct device *dev)
+{
+	return min_not_zero_u64(dev->coherent_dma_mask, dev->bus_dma_limit);
+}
+
+unsigned dma_direct_optimal_gfp_mask(const struct device *dev,
+				     uint64_t *phys_limit)
+{
+	const struct dmapool_machine *m = dev->m;
+	uint64_t limit = dma_to_phys(dev, coherent_limit(dev));
+
+	*phys_limit = limit;
+	/* a limit that does not translate (PHYS_NONE) is the widest one */
+	if (m->prof.zone_dma && limit <= m->zone_dma_limit)
+		return GFPI_DMA;
+	if (m->prof.zone_dma32 && limit <= 0xffffffffULL)
+		return GFPI_DMA32;
+	return 0;
+}
+
+bool dma_coherent_ok(const struct device *dev, phys_addr_t phys, uint64_t size)
+{
+	dma_addr_t addr = phys_to_dma(dev, phys);
+
+	if (addr == DMA_ERR)
+		return false;
+	if (size && addr + size - 1 < addr)
+		return false;
+	return addr + size - 1 <= coherent_limit(dev);
+}
+
+const char *buddy_backend_name(const struct dmapool_machine *m, phys_addr_t pa)
+{
+	uint64_t pfn = pa >> m->prof.page_shift;
+
+	if (m->zones[ZONE_DMA].present && pfn >= m->zones[ZONE_DMA].start_pfn &&
+	    pfn < m->zones[ZONE_DMA].end_pfn)
+		return "buddy-dma";
+	if (m->zones[ZONE_DMA32].present && pfn >= m->zones[ZONE_DMA32].start_pfn &&
+	    pfn < m->zones[ZONE_DMA32].end_pfn)
+		return "buddy-dma32";
+	return "buddy-normal";
+}
+
+phys_addr_t alloc_pages_i(struct dmapool_machine *m, unsigned gfp, unsigned order)
+{
+	phys_addr_t pa;
+
+	if (order > m->prof.max_page_order) {
+		/* WARN_ON_ONCE_GFP(order > MAX_PAGE_ORDER, gfp) */
+		if (!(gfp & __GFP_NOWARN)) {
+			bool first;
+
+			pthread_mutex_lock(&m->zone_lock);
+			first = !m->warned_page_order;
+			m->warned_page_order = true;
+			pthread_mutex_unlock(&m->zone_lock);
+			if (first)
+				klog(m, "WARNING: CPU: 0 PID: 1 at mm/page_alloc.c:4832 __alloc_pages_noprof+0xb54/0xec8");
+		}
+		return PHYS_NONE;
+	}
+	pa = buddy_alloc(m, gfp & (GFPI_DMA | GFPI_DMA32), order);
+	return pa;
+}
+
+static const char *zone_gfp_str(unsigned gfp)
+{
+	if (gfp & GFPI_DMA)
+		return "GFP_DMA";
+	if (gfp & GFPI_DMA32)
+		return "GFP_DMA32";
+	return "no zone modifier";
+}
+
+void arch_dma_prep_coherent_i(struct dmapool_machine *m, phys_addr_t pa,
+			      uint64_t size)
+{
+	/*
+	 * arm64 cleans (riscv cleans and invalidates) the cacheable linear
+	 * alias so that no dirty line is written back over the device's
+	 * data later.  The cache model applies it; without one the linear
+	 * alias and DRAM are the same bytes and there is nothing to do.
+	 */
+	(void)m;
+	(void)pa;
+	(void)size;
+}
+
+phys_addr_t dma_direct_alloc_pages_i(struct device *dev, uint64_t size,
+				     unsigned gfp, struct dmapool_decision *d,
+				     const char **backend)
+{
+	struct dmapool_machine *m = dev->m;
+	uint64_t phys_limit;
+	unsigned zone, order;
+	struct cma_area *area = NULL;
+	phys_addr_t pa;
+
+	*backend = "none";
+	if (dev->restricted) {
+		dt_step(d, "restricted-swiotlb", "__dma_direct_alloc_pages",
+			"yes: swiotlb_alloc",
+			"device is attached to a restricted-dma-pool (is_swiotlb_for_alloc)");
+		dt_step(d, "restricted-swiotlb", "swiotlb_alloc", "fail",
+			"restricted-pool slot allocation is not modelled yet");
+		return PHYS_NONE;
+	}
+	zone = dma_direct_optimal_gfp_mask(dev, &phys_limit);
+	gfp |= zone;
+	dt_step(d, "zone", "dma_direct_optimal_gfp_mask", zone_gfp_str(zone),
+		"reach min_not_zero(coherent_dma_mask %#llx, bus_dma_limit %#llx) = phys %#llx: ZONE_DMA ends at %#llx, ZONE_DMA32 at 0xffffffff",
+		(unsigned long long)dev->coherent_dma_mask,
+		(unsigned long long)dev->bus_dma_limit,
+		(unsigned long long)phys_limit,
+		(unsigned long long)m->zone_dma_limit);
+
+	pa = dma_alloc_contiguous(dev, size, gfp, d, &area);
+	if (pa != PHYS_NONE) {
+		if (dma_coherent_ok(dev, pa, size)) {
+			*backend = area == m->default_cma && area != dev->cma_area ?
+				"default-cma" : "dev-cma";
+			return pa;
+		}
+		dt_step(d, "cma", "dma_coherent_ok", "no: released",
+			"CMA pages at %#llx..%#llx within the device's reach %#llx",
+			(unsigned long long)pa, (unsigned long long)(pa + size - 1),
+			(unsigned long long)coherent_limit(dev));
+		dma_free_contiguous(dev, pa, size);
+	}
+
+	order = get_order_sz(m, size);
+	for (;;) {
+		pa = alloc_pages_i(m, gfp, order);
+		if (pa == PHYS_NONE) {
+			dt_step(d, "buddy", "alloc_pages_node", "fail",
+				"2^%u pages (order %u) with %s%s", order, order,
+				zone_gfp_str(gfp),
+				order > m->prof.max_page_order ?
+				", order above MAX_PAGE_ORDER" : "");
+			return PHYS_NONE;
+		}
+		if (dma_coherent_ok(dev, pa, size)) {
+			dt_step(d, "buddy", "alloc_pages_node", "ok",
+				"2^%u pages (order %u) with %s: got %#llx, within reach",
+				order, order, zone_gfp_str(gfp), (unsigned long long)pa);
+			*backend = buddy_backend_name(m, pa);
+			return pa;
+		}
+		dt_step(d, "buddy", "dma_coherent_ok", "no: freed, retry",
+			"pages at %#llx (%s) within the device's reach %#llx",
+			(unsigned long long)pa, zone_gfp_str(gfp),
+			(unsigned long long)coherent_limit(dev));
+		buddy_free(m, pa, order);
+		if (m->prof.zone_dma32 && phys_limit < UINT64_MAX &&
+		    !(gfp & (GFPI_DMA32 | GFPI_DMA))) {
+			gfp |= GFPI_DMA32;
+			continue;
+		}
+		if (m->prof.zone_dma && !(gfp & GFPI_DMA)) {
+			gfp = (gfp & ~GFPI_DMA32) | GFPI_DMA;
+			continue;
+		}
+		dt_step(d, "buddy", "__dma_direct_alloc_pages", "fail",
+			"no lower zone left to retry in");
+		return PHYS_NONE;
+	}
+}
+
+void dma_direct_free_pages_i(struct device *dev, phys_addr_t pa, uint64_t size)
+{
+	dma_free_contiguous(dev, pa, size);
+}
+
+enum dmapool_attr dma_pgprot_attr(const struct device *dev, unsigned long attrs)
+{
+	const struct dmapool_profile *p = &dev->m->prof;
+
+	if (dev_is_dma_coherent_i(dev))
+		return DMAPOOL_ATTR_WB;
+	if (p->dma_write_combine && (attrs & DMA_ATTR_WRITE_COMBINE))
+		return DMAPOOL_ATTR_WC;
+	return p->dmacoherent_attr;
+}
+
+static void *direct_from_pool(struct device *dev, uint64_t size,
+			      dma_addr_t *handle, unsigned gfp,
+			      struct dmapool_decision *d)
+{
+	uint64_t phys_limit;
+	void *cpu = NULL;
+	phys_addr_t pa;
+
+	gfp |= dma_direct_optimal_gfp_mask(dev, &phys_limit);
+	pa = dma_alloc_from_pool(dev, size, &cpu, gfp, d);
+	if (pa == PHYS_NONE)
+		return NULL;
+	*handle = phys_to_dma(dev, pa);
+	return cpu;
+}
+
+void *dma_direct_alloc(struct device *dev, uint64_t size, dma_addr_t *handle,
+		       unsigned gfp, unsigned long attrs,
+		       struct dmapool_decision *d)
+{
+	struct dmapool_machine *m = dev->m;
+	bool coherent = dev_is_dma_coherent_i(dev);
+	bool blocking = (gfp & __GFP_DIRECT_RECLAIM) != 0;
+	bool remap = false;
+	const char *backend;
+	phys_addr_t pa;
+	void *cpu;
+
+	size = page_align(m, size);
+	if (attrs & DMA_ATTR_NO_WARN)
+		gfp |= __GFP_NOWARN;
+
+	if ((attrs & DMA_ATTR_NO_KERNEL_MAPPING) && !dev->restricted) {
+		dt_step(d, "no-kernel-mapping", "dma_direct_alloc_no_mapping", "yes",
+			"DMA_ATTR_NO_KERNEL_MAPPING: pages only, no CPU mapping, not zeroed");
+		pa = dma_direct_alloc_pages_i(dev, size, gfp & ~__GFP_ZERO, d, &backend);
+		if (pa == PHYS_NONE)
+			return NULL;
+		arch_dma_prep_coherent_i(m, pa, size);
+		*handle = phys_to_dma(dev, pa);
+		cpu = dmapool_pfn_to_page(m, pa >> m->prof.page_shift);
+		dt_result(d, backend, pa, *handle, cpu, DMAPOOL_ATTR_NONE);
+		return cpu;
+	}
+
+	if (!coherent) {
+		if (m->prof.arch_dma_alloc && !dev->restricted) {
+			dt_step(d, "arch", "dma_direct_alloc", "yes: arch_dma_alloc",
+				"non-coherent device and CONFIG_ARCH_HAS_DMA_ALLOC (32-bit ARM)");
+			return arch_dma_alloc(dev, size, handle, gfp, attrs, d);
+		}
+		if (m->prof.dma_global_pool) {
+			dt_step(d, "global-coherent", "dma_direct_alloc",
+				"yes: the global pool, no fallback",
+				"non-coherent device and CONFIG_DMA_GLOBAL_POOL");
+			return dma_alloc_from_global_coherent(dev, size, handle, d);
+		}
+		if (!m->prof.dma_direct_remap) {
+			bool first;
+
+			pthread_mutex_lock(&m->dec_lock);
+			first = !m->warned_no_coherent;
+			m->warned_no_coherent = true;
+			pthread_mutex_unlock(&m->dec_lock);
+			if (first)
+				klog(m, "coherent DMA allocations not supported on this platform.");
+			dt_step(d, "direct", "dma_direct_alloc", "fail",
+				"non-coherent device, but no DMA_DIRECT_REMAP, ARCH_HAS_DMA_SET_UNCACHED or global pool");
+			return NULL;
+		}
+		remap = true;
+		dt_step(d, "remap", "dma_direct_alloc", "yes",
+			"non-coherent device and CONFIG_DMA_DIRECT_REMAP: the buffer gets a non-cacheable mapping");
+	} else {
+		dt_step(d, "coherent", "dev_is_dma_coherent", "yes",
+			"the device snoops the CPU caches: the linear (cacheable) address is used");
+	}
+
+	if (remap) {
+		if (!blocking && !dev->restricted) {
+			dt_step(d, "atomic", "dma_direct_use_pool", "yes",
+				"the call cannot block (no __GFP_DIRECT_RECLAIM), so it cannot vmap: atomic pool");
+			return direct_from_pool(dev, size, handle, gfp, d);
+		}
+		dt_step(d, "atomic", "dma_direct_use_pool", "no",
+			"the call may block (or the device has a restricted pool)");
+	}
+
+	pa = dma_direct_alloc_pages_i(dev, size, gfp & ~__GFP_ZERO, d, &backend);
+	if (pa == PHYS_NONE)
+		return NULL;
+
+	if (remap) {
+		enum dmapool_attr attr = dma_pgprot_attr(dev, attrs);
+
+		arch_dma_prep_coherent_i(m, pa, size);
+		cpu = physmem_map_alias(m, pa, size, attr);
+		if (!cpu) {
+			dt_step(d, "remap", "dma_common_contiguous_remap", "fail",
+				"vmap of %#llx bytes", (unsigned long long)size);
+			dma_direct_free_pages_i(dev, pa, size);
+			return NULL;
+		}
+		dt_step(d, "remap", "dma_common_contiguous_remap", "ok",
+			"linear alias cleaned (arch_dma_prep_coherent), pages mapped %s (dma_pgprot%s)",
+			dmapool_attr_name(attr),
+			(attrs & DMA_ATTR_WRITE_COMBINE) ? ", WRITE_COMBINE" : "");
+		memset(cpu, 0, size);
+		*handle = phys_to_dma(dev, pa);
+		dt_result(d, backend, pa, *handle, cpu, attr);
+		return cpu;
+	}
+	cpu = phys_to_virt(m, pa);
+	if (!cpu) {	/* cannot happen: buddy and CMA pages are mapped */
+		dma_direct_free_pages_i(dev, pa, size);
+		return NULL;
+	}
+	memset(cpu, 0, size);
+	*handle = phys_to_dma(dev, pa);
+	dt_result(d, backend, pa, *handle, cpu, DMAPOOL_ATTR_WB);
+	return cpu;
+}
+
+void dma_direct_free(struct device *dev, uint64_t size, void *cpu,
+		     dma_addr_t handle, unsigned long attrs,
+		     struct dmapool_decision *d)
+{
+	struct dmapool_machine *m = dev->m;
+	bool coherent = dev_is_dma_coherent_i(dev);
+	phys_addr_t pa;
+
+	if ((attrs & DMA_ATTR_NO_KERNEL_MAPPING) && !dev->restricted) {
+		pa = dma_to_phys(dev, handle);
+		dt_step(d, "no-kernel-mapping", "dma_direct_free", "yes",
+			"DMA_ATTR_NO_KERNEL_MAPPING: the cookie is a struct page; free the pages");
+		dma_free_contiguous(dev, pa, size);
+		return;
+	}
+	if (m->prof.arch_dma_alloc && !coherent && !dev->restricted) {
+		dt_step(d, "arch", "dma_direct_free", "yes: arch_dma_free",
+			"non-coherent device and CONFIG_ARCH_HAS_DMA_ALLOC");
+		arch_dma_free(dev, size, cpu, handle, attrs);
+		return;
+	}
+	if (m->prof.dma_global_pool && !coherent) {
+		int owned = dma_release_from_global_coherent(m, get_order_sz(m, size), cpu);
+
+		dt_step(d, "global-coherent", "dma_release_from_global_coherent",
+			owned ? "released" : "not in the pool (WARN_ON_ONCE)",
+			"non-coherent device and CONFIG_DMA_GLOBAL_POOL");
+		if (!owned)
+			report(m, "free-not-in-pool", dev, handle, size,
+			       "DMA-API: %s %s: freeing memory not in the global coherent pool [device address=%#llx] [size=%llu bytes]",
+			       dev_driver_string(dev), dev->name,
+			       (unsigned long long)handle, (unsigned long long)size);
+		return;
+	}
+	if (m->prof.dma_direct_remap &&
+	    dma_free_from_pool(dev, cpu, page_align(m, size))) {
+		dt_step(d, "atomic", "dma_free_from_pool", "released",
+			"the address belongs to an atomic pool");
+		return;
+	}
+	if (physmem_is_alias(m, cpu)) {
+		dt_step(d, "remap", "vunmap", "yes", "the CPU address is a remapping");
+		physmem_unmap_alias(m, cpu);
+	}
+	pa = dma_to_phys(dev, handle);
+	dt_step(d, "pages", "__dma_direct_free_pages", "freed",
+		"pages at %#llx found from the handle (CMA area, else buddy)",
+		(unsigned long long)pa);
+	dma_free_contiguous(dev, pa, size);
+}
