@@ -230,8 +230,9 @@ void cma_activate_areas(struct dmapool_machine *m)
 	}
 }
 
-/* cma_debug_show_areas(): "len@first+len@first...=> F free of T total pages" */
-static void cma_show_areas(struct dmapool_machine *m, struct cma_area *c)
+/* cma_debug_show_areas(): "len@first+len@first...=> F free of T total
+ * pages"; malloc'd (NULL on ENOMEM), built under the area lock. */
+static char *cma_show_areas(struct cma_area *c)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -240,7 +241,7 @@ static void cma_show_areas(struct dmapool_machine *m, struct cma_area *c)
 	bool first = true;
 
 	if (!f)
-		return;
+		return NULL;
 	while (i < c->count) {
 		uint64_t s;
 
@@ -258,9 +259,11 @@ static void cma_show_areas(struct dmapool_machine *m, struct cma_area *c)
 	}
 	fprintf(f, "=> %llu free of %llu total pages", (unsigned long long)nfree,
 		(unsigned long long)c->count);
-	if (fclose(f) == 0 && buf)
-		klog(m, "cma: number of available pages: %s", buf);
-	free(buf);
+	if (fclose(f)) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
 }
 
 phys_addr_t cma_alloc(struct dmapool_machine *m, struct cma_area *c,
@@ -278,12 +281,16 @@ phys_addr_t cma_alloc(struct dmapool_machine *m, struct cma_area *c,
 	pthread_mutex_lock(&c->lock);
 	s = rbitmap_find_next_zero_area_off(c->bitmap, 0, count, mask, offset);
 	if (s >= c->count || s + count > c->count) {
+		char *dump = no_warn ? NULL : cma_show_areas(c);
+
+		pthread_mutex_unlock(&c->lock);
 		if (!no_warn) {
 			klog(m, "cma: __cma_alloc: %s: alloc failed, req-size: %llu pages, ret: %d",
 			     c->name, (unsigned long long)count, -ENOMEM);
-			cma_show_areas(m, c);
+			if (dump)
+				klog(m, "cma: number of available pages: %s", dump);
 		}
-		pthread_mutex_unlock(&c->lock);
+		free(dump);
 		return PHYS_NONE;
 	}
 	rbitmap_set(c->bitmap, s, count);

@@ -606,7 +606,7 @@ struct dmapool_machine {
 	pthread_mutex_t lock;
 
 	/* run-time state of the DMA API */
-	pthread_mutex_t zone_lock;	/* the buddy allocator */
+	pthread_mutex_t zone_lock;	/* warn-once flags of the page allocator */
 	pthread_mutex_t pool_lock;	/* atomic pools (the gen_pool lock) */
 	pthread_mutex_t dec_lock;	/* decision records and sink */
 	bool atomic_work_pending;	/* atomic_pool_work scheduled */

@@ -623,9 +623,7 @@ phys_addr_t buddy_alloc(struct dmapool_machine *m, unsigned gfp_zone_bits,
 		gfp_zone_bits &= ~GFPI_DMA;
 	if (!m->prof.zone_dma32)
 		gfp_zone_bits &= ~GFPI_DMA32;
-	pthread_mutex_lock(&m->zone_lock);
 	pfn = buddy_core_alloc(m->buddy, gfp_zone_bits, order);
-	pthread_mutex_unlock(&m->zone_lock);
 	if (pfn == UINT64_MAX)
 		return PHYS_NONE;
 	return (phys_addr_t)pfn << m->prof.page_shift;
@@ -637,9 +635,7 @@ void buddy_free(struct dmapool_machine *m, phys_addr_t pa, unsigned order)
 		return;
 	if (pa & ((1ULL << m->prof.page_shift) - 1))
 		return;
-	pthread_mutex_lock(&m->zone_lock);
 	(void)buddy_core_free(m->buddy, pa >> m->prof.page_shift, order);
-	pthread_mutex_unlock(&m->zone_lock);
 }
 
 uint64_t buddy_free_pages(struct dmapool_machine *m, enum zone_type z)

@@ -487,6 +487,7 @@ DMAPOOL_API void dmapool_flush_work(struct dmapool_machine *m)
 void atomic_pool_run_work(struct dmapool_machine *m)
 {
 	static const int order[3] = { 1, 2, 0 };
+	uint64_t before[3] = { 0 }, after[3] = { 0 };
 
 	pthread_mutex_lock(&m->pool_lock);
 	if (!m->atomic_work_pending) {
@@ -496,18 +497,21 @@ void atomic_pool_run_work(struct dmapool_machine *m)
 	m->atomic_work_pending = false;
 	for (int k = 0; k < 3; k++) {
 		struct atomic_pool *p = &m->atomic[order[k]];
-		uint64_t before;
 
 		if (!p->present || gen_pool_avail_sim(p->gp) >= m->atomic_pool_size)
 			continue;
-		before = gen_pool_size_sim(p->gp);
-		if (atomic_pool_expand(m, p, before) == 0) {
+		before[k] = gen_pool_size_sim(p->gp);
+		if (atomic_pool_expand(m, p, before[k]) == 0) {
 			p->grown++;
-			klog(m, "libdmapool: atomic pool %s grown by %llu KiB to %llu KiB (atomic_pool_work)",
-			     p->gfp_name,
-			     (unsigned long long)((gen_pool_size_sim(p->gp) - before) >> 10),
-			     (unsigned long long)(gen_pool_size_sim(p->gp) >> 10));
+			after[k] = gen_pool_size_sim(p->gp);
 		}
 	}
 	pthread_mutex_unlock(&m->pool_lock);
+	/* the kernel is silent; the note goes out with no lock held */
+	for (int k = 0; k < 3; k++)
+		if (after[k])
+			klog(m, "libdmapool: atomic pool %s grown by %llu KiB to %llu KiB (atomic_pool_work)",
+			     m->atomic[order[k]].gfp_name,
+			     (unsigned long long)((after[k] - before[k]) >> 10),
+			     (unsigned long long)(after[k] >> 10));
 }
