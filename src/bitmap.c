@@ -53,8 +53,6 @@ struct rbitmap {
 	struct rb_level lv[RB_MAXLV];
 };
 
-static const struct rb_sum rb_full = { 0, 0, 0 };
-
 /* ------------------------------------------------------------------ */
 /* Word-level helpers.  A word argument holds allocation bits (1 = used). */
 
@@ -122,17 +120,22 @@ static uint64_t aligned_free(uint64_t w, unsigned k)
 }
 
 /* 1 + order of the largest free aligned block in word @w, 0 if none. */
-static uint8_t word_ord(uint64_t w)
+static inline uint8_t word_ord(uint64_t w)
 {
 	uint64_t f = ~w;	/* starts of free aligned 2^k blocks, k = 0 */
-	uint8_t o = 0;
+	unsigned o = f != 0;
 
-	for (unsigned k = 0; k <= 6 && f; k++) {
-		o = (uint8_t)(k + 1);
-		if (k < 6)
-			f &= (f >> (1u << k)) & block_starts[k + 1];
-	}
-	return o;
+#define WORD_ORD_STEP(k) \
+	f &= (f >> (1u << (k))) & block_starts[(k) + 1]; \
+	o += f != 0
+	WORD_ORD_STEP(0);
+	WORD_ORD_STEP(1);
+	WORD_ORD_STEP(2);
+	WORD_ORD_STEP(3);
+	WORD_ORD_STEP(4);
+	WORD_ORD_STEP(5);
+#undef WORD_ORD_STEP
+	return (uint8_t)o;
 }
 
 static struct rb_sum word_sum(uint64_t w)
@@ -155,30 +158,24 @@ static inline uint64_t grp_bits(unsigned l)
 	return 64ULL << l;
 }
 
-static inline uint64_t lv_count(const struct rbitmap *b, unsigned l)
-{
-	return l ? b->lv[l].n : b->nwords;
-}
-
+/*
+ * Each level ends with one allocated sentinel group (index n), so the
+ * right child of a last group and the right sibling of a last group can be
+ * read without a bounds check.
+ */
 static inline struct rb_sum node_sum(const struct rbitmap *b, unsigned l, uint64_t j)
 {
-	if (l == 0)
-		return j < b->nwords ? word_sum(b->words[j]) : rb_full;
-	return j < b->lv[l].n ? b->lv[l].sum[j] : rb_full;
+	return l ? b->lv[l].sum[j] : word_sum(b->words[j]);
 }
 
 static inline uint8_t node_ord(const struct rbitmap *b, unsigned l, uint64_t j)
 {
-	if (l == 0)
-		return j < b->nwords ? word_ord(b->words[j]) : 0;
-	return j < b->lv[l].n ? b->lv[l].ord[j] : 0;
+	return l ? b->lv[l].ord[j] : word_ord(b->words[j]);
 }
 
 static inline bool node_has_zero(const struct rbitmap *b, unsigned l, uint64_t j)
 {
-	if (l == 0)
-		return j < b->nwords && b->words[j] != ~0ULL;
-	return j < b->lv[l].n && b->lv[l].sum[j].max;
+	return l ? b->lv[l].sum[j].max : b->words[j] != ~0ULL;
 }
 
 /* Has a set bit below the size.  Groups past the end answer false. */
@@ -189,47 +186,62 @@ static inline bool node_has_set(const struct rbitmap *b, unsigned l, uint64_t j)
 	return j < b->lv[l].n && b->lv[l].sum[j].pre != grp_bits(l);
 }
 
-/* Recompute group j of level l (>= 1) from its two children. */
-static bool node_update(struct rbitmap *b, unsigned l, uint64_t j)
+/*
+ * Store group j of level l (>= 1) combined from its children's summaries
+ * L, R and ords lo, ro.  Returns whether anything changed.
+ */
+static inline __attribute__((always_inline)) bool node_store(struct rbitmap *b, unsigned l, uint64_t j,
+			      struct rb_sum L, uint8_t lo, struct rb_sum R, uint8_t ro)
 {
-	struct rb_sum L = node_sum(b, l - 1, 2 * j);
-	struct rb_sum R = node_sum(b, l - 1, 2 * j + 1);
 	uint64_t half = grp_bits(l - 1);
 	bool lfree = L.pre == half, rfree = R.pre == half;
-	struct rb_sum s;
-	uint8_t o, lo, ro;
+	struct rb_sum s, *old = &b->lv[l].sum[j];
+	uint8_t o;
 
 	s.pre = lfree ? (uint32_t)(half + R.pre) : L.pre;
 	s.suf = rfree ? (uint32_t)(half + L.suf) : R.suf;
 	s.max = L.max > R.max ? L.max : R.max;
 	if (L.suf + R.pre > s.max)
 		s.max = L.suf + R.pre;
-	if (lfree && rfree) {
+	if (lfree && rfree)
 		o = (uint8_t)(7 + l);
-	} else {
-		lo = node_ord(b, l - 1, 2 * j);
-		ro = node_ord(b, l - 1, 2 * j + 1);
+	else
 		o = lo > ro ? lo : ro;
-	}
-	if (!memcmp(&b->lv[l].sum[j], &s, sizeof(s)) && b->lv[l].ord[j] == o)
+	if (old->pre == s.pre && old->suf == s.suf && old->max == s.max &&
+	    b->lv[l].ord[j] == o)
 		return false;
-	b->lv[l].sum[j] = s;
+	*old = s;
 	b->lv[l].ord[j] = o;
 	return true;
 }
 
-/* Bring the summaries above words [w0, w1] up to date. */
+/*
+ * Bring the summaries above words [w0, w1] up to date, level by level,
+ * stopping at the first level where nothing changed.
+ */
 static void tree_update(struct rbitmap *b, uint64_t w0, uint64_t w1)
 {
-	for (unsigned l = 1; l <= b->top; l++) {
-		bool changed = false;
+	bool changed = false;
 
+	if (!b->top)
+		return;
+	w0 >>= 1;
+	w1 >>= 1;
+	for (uint64_t j = w0; j <= w1; j++) {
+		uint64_t wl = b->words[2 * j], wr = b->words[2 * j + 1];
+
+		changed |= node_store(b, 1, j, word_sum(wl), word_ord(wl),
+				      word_sum(wr), word_ord(wr));
+	}
+	for (unsigned l = 2; changed && l <= b->top; l++) {
+		const struct rb_level *c = &b->lv[l - 1];
+
+		changed = false;
 		w0 >>= 1;
 		w1 >>= 1;
 		for (uint64_t j = w0; j <= w1; j++)
-			changed |= node_update(b, l, j);
-		if (!changed)
-			break;
+			changed |= node_store(b, l, j, c->sum[2 * j], c->ord[2 * j],
+					      c->sum[2 * j + 1], c->ord[2 * j + 1]);
 	}
 }
 
@@ -250,25 +262,26 @@ struct rbitmap *rbitmap_create(uint64_t nbits)
 		return NULL;
 	b->nbits = nbits;
 	b->nwords = nbits ? (nbits + 63) / 64 : 1;
-	b->words = calloc(b->nwords, sizeof(uint64_t));
+	b->words = calloc(b->nwords + 1, sizeof(uint64_t));
 	if (!b->words)
 		goto free_b;
 	/* bits past the size stay allocated forever */
 	if (nbits % 64 || !nbits)
 		b->words[b->nwords - 1] = ~low_bits(nbits % 64);
+	b->words[b->nwords] = ~0ULL;
 
 	for (n = b->nwords; n > 1; ) {
 		unsigned l = ++b->top;
 
 		n = (n + 1) / 2;
 		b->lv[l].n = n;
-		b->lv[l].sum = calloc(n, sizeof(struct rb_sum));
-		b->lv[l].ord = calloc(n, 1);
+		b->lv[l].sum = calloc(n + 1, sizeof(struct rb_sum));
+		b->lv[l].ord = calloc(n + 1, 1);
 		if (!b->lv[l].sum || !b->lv[l].ord)
 			goto free_levels;
-		for (uint64_t j = 0; j < n; j++)
-			node_update(b, l, j);
 	}
+	/* all-zero summaries mean "allocated": compute the real ones */
+	tree_update(b, 0, b->nwords - 1);
 	return b;
 
 free_levels:

@@ -79,10 +79,9 @@ static int init_coherent_memory(struct dmapool_machine *m, phys_addr_t phys,
 	if (physmem_dram(m, phys, size)) {
 		mem->virt_base = physmem_map_alias(m, phys, size, DMAPOOL_ATTR_WC);
 	} else {
-		/* device memory outside RAM (SRAM, carve-outs): own backing */
-		void *va = mmap(NULL, size, PROT_READ | PROT_WRITE,
-				MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-		mem->virt_base = va == MAP_FAILED ? NULL : va;
+		/* device memory outside RAM (SRAM, carve-outs): own backing,
+		 * which the device reaches at the same physical address */
+		mem->virt_base = physmem_map_io(m, phys, size, DMAPOOL_ATTR_WC);
 		mem->io_backing = true;
 	}
 	if (!mem->virt_base)
@@ -108,10 +107,7 @@ void dma_coherent_mem_free(struct dmapool_machine *m, struct dma_coherent_mem *m
 {
 	if (!mem)
 		return;
-	if (mem->io_backing)
-		munmap(mem->virt_base, mem->pages << m->prof.page_shift);
-	else
-		physmem_unmap_alias(m, mem->virt_base);
+	physmem_unmap_alias(m, mem->virt_base);
 	pthread_mutex_destroy(&mem->lock);
 	rbitmap_destroy(mem->bitmap);
 	free(mem);
@@ -388,8 +384,20 @@ DMAPOOL_API int dma_declare_coherent_memory(struct device *dev,
 	struct dma_coherent_mem *mem;
 	int ret;
 
-	if (!dev)
+	/* the kernel builds the pool first, then assigns it to the device */
+	if (!size)
+		return -EINVAL;
+	if (!dev) {
+		struct dmapool_machine *m = machine_current();
+
+		if (m) {
+			ret = init_coherent_memory(m, phys_addr, device_addr, size, false, &mem);
+			if (ret)
+				return ret;
+			dma_coherent_mem_free(m, mem);
+		}
 		return -ENODEV;
+	}
 	ret = init_coherent_memory(dev->m, phys_addr, device_addr, size, false, &mem);
 	if (ret)
 		return ret;

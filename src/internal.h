@@ -281,6 +281,7 @@ struct pm_alias {		/* an extra CPU mapping of simulated RAM */
 	size_t len;
 	phys_addr_t pa;		/* PHYS_NONE for a page-array (vmap) alias */
 	enum dmapool_attr attr;
+	bool io;		/* physmem_map_io: memory outside RAM, own backing */
 	struct pm_alias *next;
 };
 
@@ -302,6 +303,9 @@ phys_addr_t virt_to_phys(struct dmapool_machine *m, const void *va);
 void *physmem_map_alias(struct dmapool_machine *m, phys_addr_t pa, size_t len,
 			enum dmapool_attr attr);
 int physmem_unmap_alias(struct dmapool_machine *m, void *va);
+/* Device memory outside RAM: one mapping that is DRAM view and CPU view. */
+void *physmem_map_io(struct dmapool_machine *m, phys_addr_t pa, size_t len,
+		     enum dmapool_attr attr);
 enum dmapool_attr physmem_attr(struct dmapool_machine *m, const void *va);
 /* Make the linear map of a range inaccessible or accessible again. */
 void physmem_linear_protect(struct dmapool_machine *m, phys_addr_t pa,

@@ -144,8 +144,52 @@ static struct pm_bank *bank_of(struct dmapool_machine *m, phys_addr_t pa, size_t
 uint8_t *physmem_dram(struct dmapool_machine *m, phys_addr_t pa, size_t len)
 {
 	struct pm_bank *b = bank_of(m, pa, len ? len : 1);
+	uint8_t *p = NULL;
 
-	return b ? b->dram + (pa - b->base) : NULL;
+	if (b)
+		return b->dram + (pa - b->base);
+	/* device memory outside RAM (a declared pool): its own backing */
+	pthread_mutex_lock(&m->pm.lock);
+	for (struct pm_alias *a = m->pm.aliases; a; a = a->next)
+		if (a->io && pa >= a->pa && pa - a->pa < a->len &&
+		    (len ? len : 1) <= a->len - (pa - a->pa)) {
+			p = a->va + (pa - a->pa);
+			break;
+		}
+	pthread_mutex_unlock(&m->pm.lock);
+	return p;
+}
+
+/*
+ * Memory outside RAM that a device and the CPU share (SRAM, a carve-out
+ * declared with dma_declare_coherent_memory): one anonymous shared
+ * mapping that is both the device's view and the CPU's (ioremap_wc)
+ * mapping, tagged with attr.
+ */
+void *physmem_map_io(struct dmapool_machine *m, phys_addr_t pa, size_t len,
+		     enum dmapool_attr attr)
+{
+	struct pm_alias *a = calloc(1, sizeof(*a));
+	void *va;
+
+	if (!a)
+		return NULL;
+	va = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (va == MAP_FAILED) {
+		free(a);
+		return NULL;
+	}
+	a->va = va;
+	a->len = len;
+	a->pa = pa;
+	a->attr = attr;
+	a->io = true;
+	pthread_mutex_lock(&m->pm.lock);
+	a->next = m->pm.aliases;
+	m->pm.aliases = a;
+	pthread_mutex_unlock(&m->pm.lock);
+	return va;
 }
 
 static bool is_nomap(struct dmapool_machine *m, phys_addr_t pa)

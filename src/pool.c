@@ -451,8 +451,14 @@ phys_addr_t dma_alloc_from_pool(struct device *dev, uint64_t size, void **cpu,
 		*cpu = va;
 		return pa;
 	}
-	klog(m, "DMA pool exhausted for %s", dev->name);
-	klog(m, "WARNING: CPU: 0 PID: 1 at kernel/dma/pool.c:282 dma_alloc_from_pool+0x1e8/0x200");
+	/* WARN(!(gfp & __GFP_NOWARN), ...) on every failure; with no pool at
+	 * all the kernel says "Failed to get suitable pool" instead */
+	if (!guess_pool(m, NULL, gfp)) {
+		klog(m, "Failed to get suitable pool for %s", dev->name);
+	} else if (!(gfp & __GFP_NOWARN)) {
+		klog(m, "DMA pool exhausted for %s", dev->name);
+		klog(m, "WARNING: CPU: 0 PID: 1 at kernel/dma/pool.c:282 dma_alloc_from_pool+0x1e8/0x200");
+	}
 	dt_step(d, "atomic", "dma_alloc_from_pool", "fail",
 		"no atomic pool in the fallback chain could serve %#llx bytes",
 		(unsigned long long)size);

@@ -122,6 +122,7 @@ int profile_init(struct dmapool_profile *p, const char *arch)
 	}
 	if (!strcmp(arch, "x86_64")) {
 		strcpy(p->arch, "x86_64");
+		p->zone_dma_limit = 0xffffffULL;	/* ZONE_DMA: the first 16 MiB */
 		p->cma_size_mbytes = 0;
 		p->dma_direct_remap = false;
 		p->bounce_unaligned_kmalloc = false;
