@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later OR BSD-2-Clause */
 /*
- * bench_bitmap.c — target P2 (docs: /work/shared/spec/perf-targets.md):
+ * bench_bitmap.c — target P2 of the project's performance targets:
  * the coherent-pool and CMA bitmap searches of src/bitmap.c, which models
  * lib/bitmap.c, against the kernel's linear algorithms written here from
  * their descriptions.
@@ -37,7 +37,7 @@
 
 #include "bitmap.h"
 
-#define REPS		5		/* timed repetitions after one warm-up */
+#define REPS		7		/* timed repetitions after one warm-up */
 #define SUBJ_OPS	100000		/* subject calls per batch */
 #define BASE_MIN_OPS	8		/* baseline calls per batch, at least */
 #define BASE_BATCH_NS	8e6		/* baseline batch length aimed at */
@@ -374,7 +374,8 @@ int main(void)
 			sc->want_area = base_area(&pools[i].p, 0, nr, nr - 1, 0);
 			if ((sc->want < 0) != (sc->want_area > pools[i].pages - nr) ||
 			    (sc->want >= 0 && (uint64_t)sc->want != sc->want_area))
-				mismatch(sc, "baselines disagree", sc->want, (int64_t)sc->want_area);
+				mismatch(sc, "baselines disagree", sc->want,
+					 (int64_t)sc->want_area);
 		}
 	}
 
@@ -407,7 +408,8 @@ int main(void)
 				if (!(rep & 1))
 					sc->base[k][rep] = run_base(sc, k, sc->base_ops[k]);
 			}
-			sc->base[B_FIRSTFIT][rep] = run_base(sc, B_FIRSTFIT, sc->base_ops[B_FIRSTFIT]);
+			sc->base[B_FIRSTFIT][rep] = run_base(sc, B_FIRSTFIT,
+							     sc->base_ops[B_FIRSTFIT]);
 		}
 	}
 	for (int i = 0; i < NPOOL; i++)
@@ -422,10 +424,11 @@ int main(void)
 			sc->bs[k] = summarise(sc->base[k]);
 	}
 
-	printf("# P2 bitmap search: %d repetitions after a warm-up, median (min) ns/op;\n"
-	       "# subject batches %d calls, baseline batches as shown (>= %d calls, ~%.0f ms)\n",
-	       REPS, SUBJ_OPS, BASE_MIN_OPS, BASE_BATCH_NS / 1e6);
-	printf("# %-5s %-12s %-2s %-9s | %-19s %-19s | %-19s %-19s | %-24s\n", "pool", "pattern",
+	printf("# P2 bitmap search: %d repetitions after a warm-up, median (min) ns/op.\n"
+	       "# Subject batches: %d calls.  Baseline batches: fewer where one call is\n"
+	       "# slow, sized for ~%.0f ms and at least %d calls; calls per batch in ( ).\n",
+	       REPS, SUBJ_OPS, BASE_BATCH_NS / 1e6, BASE_MIN_OPS);
+	printf("# %-5s %-12s %-2s %-9s | %-19s %-19s | %-19s %-19s | %s\n", "pool", "pattern",
 	       "o", "answer", "region subj", "region-step (ops)", "area subj",
 	       "step-search (ops)", "zero-area loop (ops)");
 	for (int i = 0; i < NSCEN; i++) {
@@ -456,7 +459,8 @@ int main(void)
 
 				snprintf(name, sizeof(name), "P2 %s %s worst-case vs %s (%s)",
 					 func_names[f], pool, base_names[base_of[f]], stat);
-				figure(name, worst(pool, f, -1, m), worst(pool, -1, base_of[f], m), 0.02);
+				figure(name, worst(pool, f, -1, m),
+				       worst(pool, -1, base_of[f], m), 0.02);
 			}
 			if (f != F_AREA)
 				continue;
@@ -471,7 +475,8 @@ int main(void)
 		const struct scen *a = find_scen("1GiB", "prefix90", 0);
 		const struct scen *c = find_scen("1GiB", "checkerboard", 1);
 
-		snprintf(name, sizeof(name), "P2 find_free_region 1GiB prefix90 order 0 (%s)", stat);
+		snprintf(name, sizeof(name),
+			 "P2 find_free_region 1GiB prefix90 order 0 (%s)", stat);
 		figure(name, m ? a->s[F_REGION].min : a->s[F_REGION].med,
 		       m ? a->bs[B_STEP].min : a->bs[B_STEP].med, 0.02);
 		snprintf(name, sizeof(name),
@@ -479,7 +484,8 @@ int main(void)
 		figure(name, m ? c->s[F_REGION].min : c->s[F_REGION].med,
 		       m ? c->bs[B_STEP].min : c->bs[B_STEP].med, 1.0 / 30);
 	}
-	printf("# scaling: subject = 1 GiB worst case, baseline = 64 MiB worst case, same function\n");
+	printf("# scaling: subject = 1 GiB worst case, baseline = 64 MiB worst case,"
+	       " same function\n");
 	for (int f = 0; f < NFUNC; f++) {
 		for (int m = 0; m < 2; m++) {
 			snprintf(name, sizeof(name), "P2 scaling %s worst-case 64MiB->1GiB (%s)",

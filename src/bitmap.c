@@ -17,9 +17,11 @@
  *		power-of-two block inside it (0: nothing free).
  *
  * Word summaries are recomputed from the word when needed instead of being
- * stored.  Bits past the size are kept set and groups past the last word
- * count as allocated, so no search needs a bounds check.  The summaries
- * cost 13 bytes per 64-bit word in all (about 1.6 bits per page).
+ * stored.  Bits past the size are kept set and every level ends with an
+ * allocated sentinel group, so the searches rarely need a bounds check.
+ * The summaries cost 13 bytes per 64-bit word in all (about 1.6 bits per
+ * page).  An update recomputes the groups above the words it touched,
+ * level by level, and stops at the first level where nothing changed.
  *
  * Left out: the rest of lib/bitmap.c, and locking (callers hold their own
  * lock, as the kernel's callers hold a spinlock).
@@ -190,8 +192,9 @@ static inline bool node_has_set(const struct rbitmap *b, unsigned l, uint64_t j)
  * Store group j of level l (>= 1) combined from its children's summaries
  * L, R and ords lo, ro.  Returns whether anything changed.
  */
-static inline __attribute__((always_inline)) bool node_store(struct rbitmap *b, unsigned l, uint64_t j,
-			      struct rb_sum L, uint8_t lo, struct rb_sum R, uint8_t ro)
+static inline __attribute__((always_inline))
+bool node_store(struct rbitmap *b, unsigned l, uint64_t j,
+		struct rb_sum L, uint8_t lo, struct rb_sum R, uint8_t ro)
 {
 	uint64_t half = grp_bits(l - 1);
 	bool lfree = L.pre == half, rfree = R.pre == half;

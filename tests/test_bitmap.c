@@ -21,6 +21,8 @@
 
 #include <cmocka.h>
 
+#define N_ELEMS(a)	(sizeof(a) / sizeof((a)[0]))
+
 /* ------------------------------------------------------------------ */
 /* Bookkeeping: every bitmap a test creates must be destroyed. */
 
@@ -195,6 +197,17 @@ static int64_t check_region(struct rbitmap *b, struct model *m, unsigned order)
 	return got;
 }
 
+/* Allocate a region as the kernel would, then give it back. */
+static void region_and_back(struct rbitmap *b, struct model *m, unsigned order)
+{
+	int64_t pos = check_region(b, m, order);
+
+	if (pos >= 0) {
+		rbitmap_release_region(b, (uint64_t)pos, order);
+		model_assign(m, (uint64_t)pos, 1ULL << order, 0);
+	}
+}
+
 /* A random query, biased towards the CMA shape (nr = 2^k, mask = nr - 1). */
 static void random_area_query(const struct rbitmap *b, const struct model *m)
 {
@@ -230,7 +243,7 @@ static void test_create(void **state)
 {
 	static const uint64_t sizes[] = { 0, 1, 63, 64, 65, 127, 128, 1000, 4096, 262149 };
 
-	for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+	for (size_t s = 0; s < N_ELEMS(sizes); s++) {
 		struct rbitmap *b = tb_create(sizes[s]);
 
 		assert_int_equal(rbitmap_size(b), sizes[s]);
@@ -265,22 +278,12 @@ static void test_exhaustive_small(void **state)
 					rbitmap_clear(b, i, 1);
 			}
 			assert_int_equal(rbitmap_weight(b), model_weight(&m));
-			for (uint64_t start = 0; start <= n + 2; start++)
-				for (uint64_t nr = 0; nr <= n + 2; nr++)
-					for (size_t mi = 0; mi < 5; mi++)
-						for (size_t oi = 0; oi < 6; oi++)
-							check_area(b, &m, start, nr, masks[mi], offs[oi]);
+			for (uint64_t q = 0; q < (n + 3) * (n + 3) * 30; q++)
+				check_area(b, &m, q / ((n + 3) * 30), q / 30 % (n + 3),
+					   masks[q % 30 / 6], offs[q % 6]);
 			check_area(b, &m, UINT64_MAX, 1, 0, 0);
-			for (unsigned order = 0; order <= 4; order++) {
-				int64_t pos = rbitmap_find_free_region(b, order);
-				int64_t want = ref_find_free_region(&m, order);
-
-				assert_int_equal(pos, want);
-				if (pos >= 0) {
-					rbitmap_release_region(b, (uint64_t)pos, order);
-					model_assign(&m, (uint64_t)pos, 1ULL << order, 0);
-				}
-			}
+			for (unsigned order = 0; order <= 4; order++)
+				region_and_back(b, &m, order);
 			check_same(b, &m);
 		}
 		model_fini(&m);
@@ -352,7 +355,7 @@ static void run_random(uint64_t n, unsigned ops, unsigned queries, uint64_t seed
 	check_same(b, &m);
 	for (unsigned q = 0; q < queries; q++)
 		random_area_query(b, &m);
-	/* drain: allocate everything order 0 and compare to the end */
+	/* small bitmaps: allocate single pages until full, in the same order */
 	for (;;) {
 		int64_t want = ref_find_free_region(&m, 0);
 
@@ -360,6 +363,8 @@ static void run_random(uint64_t n, unsigned ops, unsigned queries, uint64_t seed
 		if (want < 0 || n > 5000)
 			break;
 	}
+	if (n <= 5000)
+		assert_int_equal(rbitmap_weight(b), n);
 	model_fini(&m);
 	tb_destroy(b);
 }
@@ -368,7 +373,7 @@ static void test_random_sizes(void **state)
 {
 	static const uint64_t sizes[] = { 1, 2, 63, 64, 65, 100, 129, 1000, 4097, 20000 };
 
-	for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++)
+	for (size_t s = 0; s < N_ELEMS(sizes); s++)
 		run_random(sizes[s], 600, 300, 0x5eed0000 + s);
 }
 
@@ -383,7 +388,7 @@ static void test_runs_queries(void **state)
 {
 	static const uint64_t sizes[] = { 65, 200, 1000, 5000, 70000 };
 
-	for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+	for (size_t s = 0; s < N_ELEMS(sizes); s++) {
 		uint64_t n = sizes[s];
 		struct rbitmap *b = tb_create(n);
 		struct model m;
@@ -408,12 +413,8 @@ static void test_runs_queries(void **state)
 			check_same(b, &m);
 			for (unsigned q = 0; q < (n > 10000 ? 40 : 200); q++)
 				random_area_query(b, &m);
-			for (unsigned order = 0; order <= 10; order++) {
-				int64_t pos = rbitmap_find_free_region(b, order);
-				int64_t want = ref_find_free_region(&m, order);
-
-				assert_int_equal(pos, want);
-			}
+			for (unsigned order = 0; order <= 10; order++)
+				check_region(b, &m, order);
 			check_same(b, &m);
 		}
 		model_fini(&m);
@@ -540,12 +541,12 @@ static void test_pathological(void **state)
 				else
 					rbitmap_clear(b, i, 1);
 			}
-			for (size_t mi = 0; mi < sizeof(masks) / sizeof(masks[0]); mi++)
-				for (size_t ni = 0; ni < sizeof(nrs) / sizeof(nrs[0]); ni++)
-					for (size_t oi = 0; oi < sizeof(offs) / sizeof(offs[0]); oi++)
-						for (uint64_t start = 0; start < 3; start++)
-							check_area(b, &m, start * n / 2, nrs[ni],
-								   masks[mi], offs[oi]);
+			for (size_t mi = 0; mi < N_ELEMS(masks); mi++)
+				for (size_t ni = 0; ni < N_ELEMS(nrs); ni++)
+					for (size_t q = 0; q < 3 * N_ELEMS(offs); q++)
+						check_area(b, &m, q / N_ELEMS(offs) * n / 2,
+							   nrs[ni], masks[mi],
+							   offs[q % N_ELEMS(offs)]);
 		}
 		model_fini(&m);
 		tb_destroy(b);
@@ -566,10 +567,10 @@ static void test_boundary_runs(void **state)
 
 	model_init(&m, n);
 	for (unsigned l = 0; l <= 6; l++) {
-		for (size_t d = 0; d < sizeof(nudge) / sizeof(nudge[0]); d++) {
+		for (size_t d = 0; d < N_ELEMS(nudge); d++) {
 			uint64_t a = (uint64_t)((int64_t)(64 << l) + nudge[d]);
 
-			for (size_t li = 0; li < sizeof(lens) / sizeof(lens[0]); li++) {
+			for (size_t li = 0; li < N_ELEMS(lens); li++) {
 				uint64_t len = lens[li];
 
 				for (int two = 0; two < 2; two++) {
@@ -594,14 +595,8 @@ static void test_boundary_runs(void **state)
 						check_area(b, &m, 0, len, len - 1, 0);
 						check_area(b, &m, 0, len / 2, len / 2 - 1, 0);
 					}
-					for (unsigned order = 0; order <= 9; order++) {
-						int64_t pos = check_region(b, &m, order);
-
-						if (pos >= 0) {
-							rbitmap_release_region(b, (uint64_t)pos, order);
-							model_assign(&m, (uint64_t)pos, 1ULL << order, 0);
-						}
-					}
+					for (unsigned order = 0; order <= 9; order++)
+						region_and_back(b, &m, order);
 				}
 			}
 		}
