@@ -360,17 +360,12 @@ struct cma_area *cma_area_of(struct dmapool_machine *m, phys_addr_t pa)
 	return NULL;
 }
 
-/* cma_alloc_aligned() */
-static phys_addr_t cma_alloc_aligned(struct dmapool_machine *m,
-				     struct cma_area *c, uint64_t size,
-				     unsigned gfp)
+/* cma_alloc_aligned(): align order min(get_order(size), CONFIG_CMA_ALIGNMENT) */
+static unsigned cma_align_order(const struct dmapool_machine *m, uint64_t size)
 {
 	unsigned align = get_order_sz(m, size);
 
-	if (align > m->prof.cma_alignment)
-		align = m->prof.cma_alignment;
-	return cma_alloc(m, c, size >> m->prof.page_shift, align,
-			 (gfp & __GFP_NOWARN) != 0);
+	return align > m->prof.cma_alignment ? m->prof.cma_alignment : align;
 }
 
 phys_addr_t dma_alloc_contiguous(struct device *dev, uint64_t size, unsigned gfp,
@@ -398,16 +393,14 @@ phys_addr_t dma_alloc_contiguous(struct device *dev, uint64_t size, unsigned gfp
 	 * work gets to run first, as the oracle shows.
 	 */
 	atomic_pool_run_work(m);
-	align = get_order_sz(m, size);
-	if (align > m->prof.cma_alignment)
-		align = m->prof.cma_alignment;
+	align = cma_align_order(m, size);
 	if (dev->cma_area) {
 		c = dev->cma_area;
-		pa = cma_alloc_aligned(m, c, size, gfp);
+		pa = cma_alloc(m, c, size >> m->prof.page_shift, align,
+			       (gfp & __GFP_NOWARN) != 0);
 		dt_step(d, "dev-cma", "cma_alloc", pa == PHYS_NONE ? "fail" : "ok",
-			"device CMA area %s (any size): %llu pages aligned to 2^%u pages, first fit%s",
-			c->name, (unsigned long long)(size >> m->prof.page_shift),
-			align, pa == PHYS_NONE ? "" : "");
+			"device CMA area %s (any size): %llu pages aligned to 2^%u pages, first fit",
+			c->name, (unsigned long long)(size >> m->prof.page_shift), align);
 		if (pa != PHYS_NONE)
 			*area = c;
 		return pa;
@@ -426,7 +419,8 @@ phys_addr_t dma_alloc_contiguous(struct device *dev, uint64_t size, unsigned gfp
 			"there is no default CMA area");
 		return PHYS_NONE;
 	}
-	pa = cma_alloc_aligned(m, c, size, gfp);
+	pa = cma_alloc(m, c, size >> m->prof.page_shift, align,
+		       (gfp & __GFP_NOWARN) != 0);
 	dt_step(d, "default-cma", "cma_alloc", pa == PHYS_NONE ? "fail" : "ok",
 		"default CMA area %s: %llu pages aligned to 2^%u pages, first fit",
 		c->name, (unsigned long long)(size >> m->prof.page_shift), align);

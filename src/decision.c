@@ -236,50 +236,51 @@ DMAPOOL_API char *dmapool_decision_text(const struct dmapool_decision *d)
 	return sb.buf;
 }
 
+void decision_json_fields(struct jw *w, const struct dmapool_decision *d)
+{
+	char g[128], a[128];
+
+	kv_u64(w, "seq", d->seq);
+	kv_str(w, "call", op_func(d->op));
+	kv_str(w, "device", d->device);
+	kv_hex(w, "size", d->size);
+	kv_str(w, "gfp", gfp_name(d->gfp, g, sizeof(g)));
+	kv_str(w, "attrs", attrs_name(d->attrs, a, sizeof(a)));
+	jw_key(w, "steps");
+	jw_arr(w);
+	for (unsigned i = 0; i < d->nsteps; i++) {
+		jw_obj(w);
+		kv_str(w, "stage", d->steps[i].stage);
+		kv_str(w, "function", d->steps[i].func);
+		kv_str(w, "condition", d->steps[i].cond);
+		kv_str(w, "answer", d->steps[i].answer);
+		jw_eobj(w);
+	}
+	jw_earr(w);
+	kv_str(w, "backend", d->backend);
+	kv_bool(w, "ok", d->ok);
+	if (d->ok) {
+		kv_hex(w, "phys", d->phys);
+		kv_hex(w, "dma", d->dma);
+		kv_str(w, "cpu_attr", dmapool_attr_name(d->attr));
+	} else {
+		jw_key(w, "phys");
+		jw_null(w);
+		jw_key(w, "dma");
+		jw_null(w);
+		jw_key(w, "cpu_attr");
+		jw_null(w);
+	}
+}
+
 DMAPOOL_API char *dmapool_decision_json(const struct dmapool_decision *d)
 {
 	struct jw w = { 0 };
-	char g[128], a[128];
 
 	if (!d)
 		return NULL;
 	jw_obj(&w);
-	kv_u64(&w, "seq", d->seq);
-	kv_str(&w, "call", op_func(d->op));
-	kv_str(&w, "device", d->device);
-	kv_hex(&w, "size", d->size);
-	kv_str(&w, "gfp", gfp_name(d->gfp, g, sizeof(g)));
-	kv_str(&w, "attrs", attrs_name(d->attrs, a, sizeof(a)));
-	jw_key(&w, "steps");
-	jw_arr(&w);
-	for (unsigned i = 0; i < d->nsteps; i++) {
-		jw_obj(&w);
-		kv_str(&w, "stage", d->steps[i].stage);
-		kv_str(&w, "function", d->steps[i].func);
-		kv_str(&w, "condition", d->steps[i].cond);
-		kv_str(&w, "answer", d->steps[i].answer);
-		jw_eobj(&w);
-	}
-	jw_earr(&w);
-	kv_str(&w, "backend", d->backend);
-	kv_bool(&w, "ok", d->ok);
-	if (d->ok) {
-		kv_hex(&w, "phys", d->phys);
-		kv_hex(&w, "dma", d->dma);
-		kv_str(&w, "cpu_attr", dmapool_attr_name(d->attr));
-	} else {
-		jw_key(&w, "phys");
-		jw_null(&w);
-		jw_key(&w, "dma");
-		jw_null(&w);
-		jw_key(&w, "cpu_attr");
-		jw_null(&w);
-	}
+	decision_json_fields(&w, d);
 	jw_eobj(&w);
-	sb_putc(&w.sb, '\n');
-	if (w.sb.failed) {
-		free(w.sb.buf);
-		return NULL;
-	}
-	return w.sb.buf;
+	return jw_finish(&w);
 }

@@ -95,8 +95,6 @@ const char *buddy_backend_name(const struct dmapool_machine *m, phys_addr_t pa)
 
 phys_addr_t alloc_pages_i(struct dmapool_machine *m, unsigned gfp, unsigned order)
 {
-	phys_addr_t pa;
-
 	if (order > m->prof.max_page_order) {
 		/* WARN_ON_ONCE_GFP(order > MAX_PAGE_ORDER, gfp) */
 		if (!(gfp & __GFP_NOWARN)) {
@@ -111,8 +109,7 @@ phys_addr_t alloc_pages_i(struct dmapool_machine *m, unsigned gfp, unsigned orde
 		}
 		return PHYS_NONE;
 	}
-	pa = buddy_alloc(m, gfp & (GFPI_DMA | GFPI_DMA32), order);
-	return pa;
+	return buddy_alloc(m, gfp & (GFPI_DMA | GFPI_DMA32), order);
 }
 
 static const char *zone_gfp_str(unsigned gfp)
@@ -216,11 +213,6 @@ phys_addr_t dma_direct_alloc_pages_i(struct device *dev, uint64_t size,
 			"no lower zone left to retry in");
 		return PHYS_NONE;
 	}
-}
-
-void dma_direct_free_pages_i(struct device *dev, phys_addr_t pa, uint64_t size)
-{
-	dma_free_contiguous(dev, pa, size);
 }
 
 enum dmapool_attr dma_pgprot_attr(const struct device *dev, unsigned long attrs)
@@ -334,7 +326,7 @@ void *dma_direct_alloc(struct device *dev, uint64_t size, dma_addr_t *handle,
 		if (!cpu) {
 			dt_step(d, "remap", "dma_common_contiguous_remap", "fail",
 				"vmap of %#llx bytes", (unsigned long long)size);
-			dma_direct_free_pages_i(dev, pa, size);
+			dma_free_contiguous(dev, pa, size);
 			return NULL;
 		}
 		dt_step(d, "remap", "dma_common_contiguous_remap", "ok",
@@ -348,7 +340,7 @@ void *dma_direct_alloc(struct device *dev, uint64_t size, dma_addr_t *handle,
 	}
 	cpu = phys_to_virt(m, pa);
 	if (!cpu) {	/* cannot happen: buddy and CMA pages are mapped */
-		dma_direct_free_pages_i(dev, pa, size);
+		dma_free_contiguous(dev, pa, size);
 		return NULL;
 	}
 	memset(cpu, 0, size);

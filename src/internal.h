@@ -703,8 +703,6 @@ bool dma_coherent_ok(const struct device *dev, phys_addr_t phys, uint64_t size);
 phys_addr_t dma_direct_alloc_pages_i(struct device *dev, uint64_t size,
 				     unsigned gfp, struct dmapool_decision *d,
 				     const char **backend);
-/* Free pages found from a handle: CMA area or buddy. */
-void dma_direct_free_pages_i(struct device *dev, phys_addr_t pa, uint64_t size);
 void *dma_direct_alloc(struct device *dev, uint64_t size, dma_addr_t *handle,
 		       unsigned gfp, unsigned long attrs,
 		       struct dmapool_decision *d);

@@ -238,11 +238,5 @@ DMAPOOL_API char *dmapool_machine_json(struct dmapool_machine *m)
 		jw_str(&w, m->log.lines[i]);
 	jw_earr(&w);
 	jw_eobj(&w);
-	sb_putc(&w.sb, '\n');
-
-	if (w.sb.failed || w.depth != 0) {
-		free(w.sb.buf);
-		return NULL;
-	}
-	return w.sb.buf;
+	return jw_finish(&w);
 }

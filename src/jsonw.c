@@ -255,3 +255,20 @@ void kv_u64(struct jw *w, const char *k, uint64_t v)     { jw_key(w, k); jw_u64(
 void kv_hex(struct jw *w, const char *k, uint64_t v)     { jw_key(w, k); jw_hex(w, v); }
 void kv_bool(struct jw *w, const char *k, bool v)        { jw_key(w, k); jw_bool(w, v); }
 
+
+void kv_int(struct jw *w, const char *k, long long v)
+{
+	jw_key(w, k);
+	jw_sep(w);
+	sb_printf(&w->sb, "%lld", v);
+}
+
+char *jw_finish(struct jw *w)
+{
+	sb_putc(&w->sb, '\n');
+	if (w->sb.failed || w->depth != 0) {
+		free(w->sb.buf);
+		return NULL;
+	}
+	return w->sb.buf;
+}

@@ -46,5 +46,12 @@ void kv_str(struct jw *w, const char *k, const char *v);
 void kv_u64(struct jw *w, const char *k, uint64_t v);
 void kv_hex(struct jw *w, const char *k, uint64_t v);
 void kv_bool(struct jw *w, const char *k, bool v);
+void kv_int(struct jw *w, const char *k, long long v);
+/* End the document with a new line; the text (free it), or NULL if a
+ * write failed or an object or array was left open. */
+char *jw_finish(struct jw *w);
+
+/* decision.c: the fields of a decision, inside an object the caller opened */
+void decision_json_fields(struct jw *w, const struct dmapool_decision *d);
 
 #endif

@@ -141,6 +141,39 @@ static struct pm_bank *bank_of(struct dmapool_machine *m, phys_addr_t pa, size_t
 	return NULL;
 }
 
+/*
+ * Map len bytes and record the mapping as an alias of [pa, pa+len) with a
+ * cache attribute: fd >= 0 maps that bank's memfd at off (a second view of
+ * simulated RAM, MAP_FIXED at `at` when given); fd < 0 maps fresh shared
+ * memory that is its own backing (device memory outside RAM, `io`).
+ */
+static void *alias_mmap(struct dmapool_machine *m, phys_addr_t pa, size_t len,
+			enum dmapool_attr attr, void *at, int fd, off_t off)
+{
+	struct pm_alias *a = calloc(1, sizeof(*a));
+	void *va;
+
+	if (!a)
+		return NULL;
+	va = mmap(at, len, PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_NORESERVE | (at ? MAP_FIXED : 0) |
+		  (fd < 0 ? MAP_ANONYMOUS : 0), fd, off);
+	if (va == MAP_FAILED) {
+		free(a);
+		return NULL;
+	}
+	a->va = va;
+	a->len = len;
+	a->pa = pa;
+	a->attr = attr;
+	a->io = fd < 0;
+	pthread_mutex_lock(&m->pm.lock);
+	a->next = m->pm.aliases;
+	m->pm.aliases = a;
+	pthread_mutex_unlock(&m->pm.lock);
+	return va;
+}
+
 uint8_t *physmem_dram(struct dmapool_machine *m, phys_addr_t pa, size_t len)
 {
 	struct pm_bank *b = bank_of(m, pa, len ? len : 1);
@@ -169,27 +202,7 @@ uint8_t *physmem_dram(struct dmapool_machine *m, phys_addr_t pa, size_t len)
 void *physmem_map_io(struct dmapool_machine *m, phys_addr_t pa, size_t len,
 		     enum dmapool_attr attr)
 {
-	struct pm_alias *a = calloc(1, sizeof(*a));
-	void *va;
-
-	if (!a)
-		return NULL;
-	va = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		  MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (va == MAP_FAILED) {
-		free(a);
-		return NULL;
-	}
-	a->va = va;
-	a->len = len;
-	a->pa = pa;
-	a->attr = attr;
-	a->io = true;
-	pthread_mutex_lock(&m->pm.lock);
-	a->next = m->pm.aliases;
-	m->pm.aliases = a;
-	pthread_mutex_unlock(&m->pm.lock);
-	return va;
+	return alias_mmap(m, pa, len, attr, NULL, -1, 0);
 }
 
 static bool is_nomap(struct dmapool_machine *m, phys_addr_t pa)
@@ -261,30 +274,10 @@ void *physmem_map_alias_at(struct dmapool_machine *m, phys_addr_t pa,
 {
 	struct pm_bank *b = bank_of(m, pa, len);
 	long pgsz = sysconf(_SC_PAGESIZE);
-	struct pm_alias *a;
-	void *va;
 
 	if (!b || (pa - b->base) % (phys_addr_t)pgsz)
 		return NULL;
-	a = calloc(1, sizeof(*a));
-	if (!a)
-		return NULL;
-	va = mmap(at, len, PROT_READ | PROT_WRITE,
-		  MAP_SHARED | MAP_NORESERVE | (at ? MAP_FIXED : 0),
-		  b->fd, (off_t)(pa - b->base));
-	if (va == MAP_FAILED) {
-		free(a);
-		return NULL;
-	}
-	a->va = va;
-	a->len = len;
-	a->pa = pa;
-	a->attr = attr;
-	pthread_mutex_lock(&m->pm.lock);
-	a->next = m->pm.aliases;
-	m->pm.aliases = a;
-	pthread_mutex_unlock(&m->pm.lock);
-	return va;
+	return alias_mmap(m, pa, len, attr, at, b->fd, (off_t)(pa - b->base));
 }
 
 int physmem_unmap_alias(struct dmapool_machine *m, void *va)

@@ -24,16 +24,16 @@
  * Left out: debugfs (pool_size_*), memory encryption (set_memory_decrypted).
  */
 #include "internal.h"
+#include "bitmap.h"
 
 /* ------------------------------------------------------------------ */
-/* gen_pool: PAGE_SIZE granules, first_fit_order_align */
+/* gen_pool: PAGE_SIZE granules, first_fit_order_align on bitmap.c */
 
 struct gp_chunk {
 	void *vaddr;
 	phys_addr_t phys;
 	uint64_t pages;
-	uint64_t avail;		/* free pages */
-	unsigned long *bitmap;	/* 1 = allocated */
+	struct rbitmap *bitmap;	/* 1 = allocated (bitmap.c) */
 	void *owner;
 	struct gp_chunk *next;
 };
@@ -60,7 +60,7 @@ void gen_pool_destroy_sim(struct gen_pool *gp)
 		struct gp_chunk *c = gp->chunks;
 
 		gp->chunks = c->next;
-		free(c->bitmap);
+		rbitmap_destroy(c->bitmap);
 		free(c);
 	}
 	free(gp);
@@ -74,55 +74,17 @@ int gen_pool_add_sim(struct gen_pool *gp, void *vaddr, phys_addr_t phys,
 	if (!c)
 		return -ENOMEM;
 	c->pages = size >> gp->page_shift;
-	c->bitmap = calloc((c->pages + 63) / 64 + 1, sizeof(unsigned long));
+	c->bitmap = rbitmap_create(c->pages);
 	if (!c->bitmap) {
 		free(c);
 		return -ENOMEM;
 	}
 	c->vaddr = vaddr;
 	c->phys = phys;
-	c->avail = c->pages;
 	c->owner = owner;
 	c->next = gp->chunks;
 	gp->chunks = c;
 	return 0;
-}
-
-static bool gp_test(const unsigned long *bm, uint64_t i)
-{
-	return bm[i / 64] >> (i % 64) & 1;
-}
-
-static void gp_set(unsigned long *bm, uint64_t s, uint64_t n, bool v)
-{
-	for (uint64_t i = s; i < s + n; i++) {
-		if (v)
-			bm[i / 64] |= 1UL << (i % 64);
-		else
-			bm[i / 64] &= ~(1UL << (i % 64));
-	}
-}
-
-/* bitmap_find_next_zero_area(map, size, 0, nr, align_mask): chunks are at
- * most a few MiB, so a plain scan is enough here. */
-static uint64_t gp_find(const struct gp_chunk *c, uint64_t nr, uint64_t mask)
-{
-	uint64_t s = 0;
-
-	for (;;) {
-		while (s < c->pages && gp_test(c->bitmap, s))
-			s++;
-		s = (s + mask) & ~mask;
-		if (s + nr > c->pages)
-			return UINT64_MAX;
-		uint64_t j;
-		for (j = s; j < s + nr; j++)
-			if (gp_test(c->bitmap, j))
-				break;
-		if (j == s + nr)
-			return s;
-		s = j + 1;
-	}
 }
 
 static uint64_t roundup_pow2(uint64_t x)
@@ -143,13 +105,14 @@ void *gen_pool_alloc_sim(struct gen_pool *gp, uint64_t size, phys_addr_t *phys)
 	for (struct gp_chunk *c = gp->chunks; c; c = c->next) {
 		uint64_t s;
 
-		if (nr > c->avail)
+		if (nr > c->pages - rbitmap_weight(c->bitmap))
 			continue;
-		s = gp_find(c, nr, roundup_pow2(nr) - 1);
-		if (s == UINT64_MAX)
+		/* gen_pool_first_fit_order_align */
+		s = rbitmap_find_next_zero_area_off(c->bitmap, 0, nr,
+						    roundup_pow2(nr) - 1, 0);
+		if (s >= c->pages || nr > c->pages - s)
 			continue;
-		gp_set(c->bitmap, s, nr, true);
-		c->avail -= nr;
+		rbitmap_set(c->bitmap, s, nr);
 		*phys = c->phys + (s << gp->page_shift);
 		return (uint8_t *)c->vaddr + (s << gp->page_shift);
 	}
@@ -185,11 +148,7 @@ void gen_pool_free_sim(struct gen_pool *gp, const void *vaddr, uint64_t size)
 	if (!c)
 		return;
 	s = (uint64_t)((const uint8_t *)vaddr - (const uint8_t *)c->vaddr) >> gp->page_shift;
-	for (uint64_t i = s; i < s + nr; i++)
-		if (gp_test(c->bitmap, i)) {
-			c->bitmap[i / 64] &= ~(1UL << (i % 64));
-			c->avail++;
-		}
+	rbitmap_clear(c->bitmap, s, nr);
 }
 
 uint64_t gen_pool_avail_sim(const struct gen_pool *gp)
@@ -197,7 +156,7 @@ uint64_t gen_pool_avail_sim(const struct gen_pool *gp)
 	uint64_t n = 0;
 
 	for (const struct gp_chunk *c = gp ? gp->chunks : NULL; c; c = c->next)
-		n += c->avail;
+		n += c->pages - rbitmap_weight(c->bitmap);
 	return gp ? n << gp->page_shift : 0;
 }
 

@@ -39,6 +39,7 @@
 #include <cmocka.h>
 
 #include <libfdt.h>
+#include "testutil.h"
 
 #include "dmapool.h"
 #include <linux/of_reserved_mem.h>
@@ -648,21 +649,6 @@ static void test_blob_flips(void **state)
 /* ------------------------------------------------------------------ */
 /* Leak check */
 
-static long count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *de;
-	long n = 0;
-
-	if (!d)
-		return -1;
-	while ((de = readdir(d)))
-		if (de->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
-}
-
 #if defined(__SANITIZE_ADDRESS__)
 #define UNDER_ASAN 1
 #elif defined(__has_feature)
@@ -676,24 +662,11 @@ static long count_fds(void)
  * maps and unmaps at will, so only the library's simulated RAM (memfd
  * "dmapool-ram") is counted there; LeakSanitizer covers the heap.
  */
-static long count_maps(void)
-{
-	FILE *f = fopen("/proc/self/maps", "re");
-	char line[512];
-	long n = 0;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
 #ifdef UNDER_ASAN
-		if (!strstr(line, "dmapool-ram"))
-			continue;
+#define MAPS_COUNTED	"dmapool-ram"
+#else
+#define MAPS_COUNTED	NULL
 #endif
-		n++;
-	}
-	fclose(f);
-	return n;
-}
 
 static long fds_before, maps_before;
 static bool leaked;
@@ -712,13 +685,13 @@ static int group_setup(void **state)
 	if (rc)
 		return -1;
 	fds_before = count_fds();
-	maps_before = count_maps();
+	maps_before = count_maps(MAPS_COUNTED);
 	return fds_before < 0 || maps_before < 0 ? -1 : 0;
 }
 
 static int group_teardown(void **state)
 {
-	long fds = count_fds(), maps = count_maps();
+	long fds = count_fds(), maps = count_maps(MAPS_COUNTED);
 
 	(void)state;
 	print_message("leak check: fds %ld -> %ld, mappings %ld -> %ld\n",

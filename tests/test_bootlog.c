@@ -16,31 +16,7 @@
 #include <cmocka.h>
 
 #include "dmapool.h"
-
-struct lines {
-	char **v;
-	size_t n, cap;
-};
-
-static void lines_add(struct lines *l, const char *s)
-{
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 64;
-		l->v = realloc(l->v, l->cap * sizeof(*l->v));
-		assert_non_null(l->v);
-	}
-	l->v[l->n] = strdup(s);
-	assert_non_null(l->v[l->n]);
-	l->n++;
-}
-
-static void lines_free(struct lines *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
-	memset(l, 0, sizeof(*l));
-}
+#include "testutil.h"
 
 static void sink(void *ctx, const char *line)
 {
@@ -49,19 +25,6 @@ static void sink(void *ctx, const char *line)
 
 static const char *dir;
 static const char *mode;
-
-static void read_lines(const char *path, struct lines *out)
-{
-	FILE *f = fopen(path, "r");
-	char buf[4096];
-
-	assert_non_null(f);
-	while (fgets(buf, sizeof(buf), f)) {
-		buf[strcspn(buf, "\n")] = 0;
-		lines_add(out, buf);
-	}
-	fclose(f);
-}
 
 /* lines the probe driver run produces belong to `dmapool run`, not boot */
 static int is_boot_line(const char *s)
@@ -85,7 +48,7 @@ static void check_oracle(void **state)
 	int rc;
 
 	snprintf(path, sizeof(path), "%s/%s.expected", dir, name);
-	read_lines(path, &exp);
+	lines_read(path, &exp);
 	for (size_t i = 0; i < exp.n; i++) {
 		/* the probe run starts with the first driver line: everything
 		 * after it (CMA failures, pool exhaustion...) is run time */
@@ -212,7 +175,7 @@ static void check_board(void **state)
 	int in_section = 0, missing = 0, rc;
 
 	snprintf(path, sizeof(path), "%s/%s.expected", dir, name);
-	read_lines(path, &exp);
+	lines_read(path, &exp);
 	cfg.arch = board_arch(&exp);
 	for (size_t i = 0; i < sizeof(board_knobs) / sizeof(board_knobs[0]); i++)
 		if (!strcmp(board_knobs[i].board, name))

@@ -12,7 +12,6 @@
  *
  * Usage: test_coherent_alloc ORACLE_FIXTURE_DIR
  */
-#include <dirent.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -30,6 +29,7 @@
 #include <linux/of_reserved_mem.h>
 #include <linux/mm.h>
 #include <linux/scatterlist.h>
+#include "testutil.h"
 
 #define ANY	((dma_addr_t)0xa11a11a11ULL)	/* "any DMA address" */
 #define FAIL	DMA_MAPPING_ERROR		/* the allocation must fail */
@@ -121,19 +121,6 @@ static struct device *dev(struct dmapool_machine *m, const char *name)
 /* Leak check per group (as tests/test_rmem_attach.c): no fd or mapping
  * may be left once every machine is destroyed. */
 
-static size_t count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	size_t n = 0;
-
-	if (!d)
-		return 0;
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
-}
-
 /*
  * Under ASan or valgrind the allocator's own anonymous arenas grow and
  * split as the heap grows, whatever the library does; there only mappings
@@ -163,26 +150,13 @@ static void detect_tool_allocator(void)
 	fclose(f);
 }
 
-static size_t count_maps(void)
+/* the mappings the leak check counts: see detect_tool_allocator() */
+static long maps_now(void)
 {
-	FILE *f = fopen("/proc/self/maps", "r");
-	char line[512];
-	size_t n = 0;
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strchr(line, '\n'))	/* keep the count per line */
-			continue;
-		if (tool_allocator && !strchr(line, '/'))
-			continue;
-		n++;
-	}
-	fclose(f);
-	return n;
+	return count_maps(tool_allocator ? "/" : NULL);
 }
 
-static size_t fds0, maps0;
+static long fds0, maps0;
 
 static int group_setup(void **state)
 {
@@ -201,16 +175,16 @@ static int group_setup(void **state)
 	m = load_dts("simple", "riscv64", 0x40000000, NULL);
 	unload(m);
 	fds0 = count_fds();
-	maps0 = count_maps();
+	maps0 = maps_now();
 	return 0;
 }
 
 static int group_teardown(void **state)
 {
 	test_teardown(state);
-	if (count_fds() != fds0 || count_maps() != maps0) {
-		fprintf(stderr, "leak: fds %zu -> %zu, maps %zu -> %zu\n", fds0,
-			count_fds(), maps0, count_maps());
+	if (count_fds() != fds0 || maps_now() != maps0) {
+		fprintf(stderr, "leak: fds %ld -> %ld, maps %ld -> %ld\n", fds0,
+			count_fds(), maps0, maps_now());
 		return -1;
 	}
 	return 0;
@@ -1370,13 +1344,13 @@ static void mmap_noncoherent(void **state)
 	struct vm_area_struct vma;
 	uint8_t *p, *u;
 	dma_addr_t h;
-	size_t maps;
+	long maps;
 
 	(void)state;
 	assert_true(dma_can_mmap(d));
 	p = dma_alloc_coherent(d, 0x3000, &h, GFP_KERNEL);
 	assert_non_null(p);
-	maps = count_maps();
+	maps = maps_now();
 	memset(&vma, 0, sizeof(vma));
 	vma.vm_end = 0x3000;
 	assert_int_equal(dma_mmap_coherent(d, &vma, p, h, 0x3000), 0);
@@ -1393,7 +1367,7 @@ static void mmap_noncoherent(void **state)
 	assert_memory_equal(u + 0x2ffc, "kern", 4);
 	assert_int_equal(dmapool_munmap(&vma), 0);
 	assert_int_equal(vma.vm_start, 0);
-	assert_int_equal(count_maps(), maps);
+	assert_int_equal(maps_now(), maps);
 	/* an offset into the buffer */
 	memset(&vma, 0, sizeof(vma));
 	vma.vm_end = 0x2000;
@@ -1413,12 +1387,12 @@ static void mmap_bounds_and_others(void **state)
 	struct vm_area_struct vma;
 	uint8_t *p, *q, *r;
 	dma_addr_t h, hq, hr;
-	size_t maps = count_maps();
+	long maps = maps_now();
 
 	(void)state;
 	p = dma_alloc_coherent(nc, 0x2800, &h, GFP_KERNEL);	/* 3 pages */
 	assert_non_null(p);
-	maps = count_maps();
+	maps = maps_now();
 	memset(&vma, 0, sizeof(vma));
 	vma.vm_end = 0x1000;
 	vma.vm_pgoff = 3;
@@ -1429,7 +1403,7 @@ static void mmap_bounds_and_others(void **state)
 	vma.vm_pgoff = 2;
 	vma.vm_end = 0x2000;
 	assert_int_equal(dma_mmap_coherent(nc, &vma, p, h, 0x2800), -ENXIO);
-	assert_int_equal(count_maps(), maps);		/* nothing mapped */
+	assert_int_equal(maps_now(), maps);		/* nothing mapped */
 	vma.vm_end = 0x1000;
 	assert_int_equal(dma_mmap_coherent(nc, &vma, p, h, 0x2800), 0);
 	assert_int_equal(dmapool_munmap(&vma), 0);

@@ -22,35 +22,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <dirent.h>
 #include <cmocka.h>
 
 #include "internal.h"
+#include "testutil.h"
 
 static const char *fixture_dir;
-
-struct lines {
-	char **v;
-	size_t n;
-};
-
-static void lines_add(struct lines *l, const char *s)
-{
-	l->v = realloc(l->v, (l->n + 1) * sizeof(*l->v));
-	assert_non_null(l->v);
-	l->v[l->n] = strdup(s);
-	assert_non_null(l->v[l->n]);
-	l->n++;
-}
-
-static void lines_free(struct lines *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
-	l->v = NULL;
-	l->n = 0;
-}
 
 /* The lines regen-oracle-fixtures.py keeps from a probe run. */
 static bool kept(const char *s)
@@ -138,23 +115,19 @@ static void check_probe(void **state)
 {
 	const char *name = *state;
 	struct dmapool_machine *m = NULL;
-	struct lines exp = { 0 }, got = { 0 };
+	struct lines file = { 0 }, exp = { 0 }, got = { 0 };
 	struct run_ctx rc = { 0 };
 	struct exempt ex[256];
 	size_t nex = 0, alloc_no = 0, buddy_lines = 0;
-	char path[1024], buf[1024];
-	FILE *f;
+	char path[1024];
 	int ret;
 
 	snprintf(path, sizeof(path), "%s/%s.expected", fixture_dir, name);
-	f = fopen(path, "r");
-	assert_non_null(f);
-	while (fgets(buf, sizeof(buf), f)) {
-		buf[strcspn(buf, "\n")] = 0;
-		if (buf[0] != '#')
-			lines_add(&exp, buf);
-	}
-	fclose(f);
+	lines_read(path, &file);
+	for (size_t i = 0; i < file.n; i++)
+		if (file.v[i][0] != '#')
+			lines_add(&exp, file.v[i]);
+	lines_free(&file);
 
 	snprintf(path, sizeof(path), "%s/%s.dtb", fixture_dir, name);
 	assert_int_equal(dmapool_machine_load(path, NULL, &m), 0);
@@ -218,22 +191,7 @@ static void check_probe(void **state)
 	free(rc.a);
 }
 
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
-}
-
-static int fds_before;
+static long fds_before;
 
 static int group_setup(void **state)
 {
@@ -247,7 +205,7 @@ static int group_teardown(void **state)
 {
 	(void)state;
 	if (count_fds() != fds_before) {
-		fprintf(stderr, "leak: %d descriptors before, %d after\n", fds_before,
+		fprintf(stderr, "leak: %ld descriptors before, %ld after\n", fds_before,
 			count_fds());
 		return -1;
 	}

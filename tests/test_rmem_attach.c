@@ -6,7 +6,6 @@
  *
  * Usage: test_rmem_attach ORACLE_FIXTURE_DIR
  */
-#include <dirent.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +18,7 @@
 
 #include "internal.h"
 #include <linux/of_reserved_mem.h>
+#include "testutil.h"
 
 static const char *dir;
 
@@ -65,34 +65,7 @@ static void unload(struct ctx *x)
 	free(x);
 }
 
-static size_t count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	size_t n = 0;
-
-	if (!d)
-		return 0;
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
-}
-
-static size_t count_maps(void)
-{
-	FILE *f = fopen("/proc/self/maps", "r");
-	size_t n = 0;
-	int c;
-
-	if (!f)
-		return 0;
-	while ((c = fgetc(f)) != EOF)
-		n += c == '\n';
-	fclose(f);
-	return n;
-}
-
-static size_t fds0, maps0;
+static long fds0, maps0;
 
 static int group_setup(void **state)
 {
@@ -101,15 +74,15 @@ static int group_setup(void **state)
 
 	unload(x);
 	fds0 = count_fds();
-	maps0 = count_maps();
+	maps0 = count_maps(NULL);
 	return 0;
 }
 
 static int group_teardown(void **state)
 {
-	if (count_fds() != fds0 || count_maps() != maps0) {
-		fprintf(stderr, "leak: fds %zu -> %zu, maps %zu -> %zu\n", fds0,
-			count_fds(), maps0, count_maps());
+	if (count_fds() != fds0 || count_maps(NULL) != maps0) {
+		fprintf(stderr, "leak: fds %ld -> %ld, maps %ld -> %ld\n", fds0,
+			count_fds(), maps0, count_maps(NULL));
 		return -1;
 	}
 	return 0;

@@ -22,7 +22,7 @@
  */
 #include <libfdt.h>
 
-#include "internal.h"
+#include "jsonw.h"
 
 extern const unsigned char dmapool_demo_dtb[];
 extern const size_t dmapool_demo_dtb_size;
@@ -870,42 +870,29 @@ static int cmd_explain(int argc, char **argv)
 		return EXIT_INTERNAL;
 	}
 	if (json) {
-		char *doc = dmapool_decision_json(&d);
+		/* the decision, the device's masks and the lines of the call */
+		struct jw w = { 0 };
+		char *doc;
 
+		jw_obj(&w);
+		decision_json_fields(&w, &d);
+		kv_bool(&w, "coherent", dev_is_dma_coherent_i(dev));
+		kv_hex(&w, "coherent_dma_mask", dev->coherent_dma_mask);
+		kv_hex(&w, "dma_mask", dma_get_mask(dev));
+		kv_hex(&w, "bus_dma_limit", dev->bus_dma_limit);
+		if (have_mask)
+			kv_int(&w, "set_mask_ret", mask_ret);
+		jw_key(&w, "log");
+		jw_arr(&w);
+		for (size_t i = boot_lines; i < dmapool_log_count(m); i++)
+			jw_str(&w, dmapool_log_line(m, i));
+		jw_earr(&w);
+		jw_eobj(&w);
+		doc = jw_finish(&w);
 		if (!doc) {
 			ret = EXIT_INTERNAL;
 		} else {
-			/* wrap: the decision plus the device and the log lines */
-			size_t len = strlen(doc);
-
-			while (len && (doc[len - 1] == '\n' || doc[len - 1] == '}'))
-				if (doc[--len] == '}')
-					break;
-			fwrite(doc, 1, len, stdout);
-			printf(",\n  \"coherent\": %s,\n  \"coherent_dma_mask\": \"0x%llx\",\n"
-			       "  \"dma_mask\": \"0x%llx\",\n  \"bus_dma_limit\": \"0x%llx\",\n",
-			       dev_is_dma_coherent_i(dev) ? "true" : "false",
-			       (unsigned long long)dev->coherent_dma_mask,
-			       (unsigned long long)dma_get_mask(dev),
-			       (unsigned long long)dev->bus_dma_limit);
-			if (have_mask)
-				printf("  \"set_mask_ret\": %d,\n", mask_ret);
-			printf("  \"log\": [");
-			for (size_t i = boot_lines; i < dmapool_log_count(m); i++) {
-				const char *l = dmapool_log_line(m, i);
-
-				printf("%s\n    \"", i > boot_lines ? "," : "");
-				for (; *l; l++) {
-					if (*l == '"' || *l == '\\')
-						printf("\\%c", *l);
-					else if ((unsigned char)*l < 0x20)
-						printf("\\u%04x", (unsigned char)*l);
-					else
-						putchar(*l);
-				}
-				putchar('"');
-			}
-			printf("%s]\n}\n", dmapool_log_count(m) > boot_lines ? "\n  " : "");
+			fputs(doc, stdout);
 			free(doc);
 		}
 	} else {
