@@ -235,3 +235,10 @@ int fdt_parse_dma_ranges(const void *fdt, int node,
 	*n = cnt;
 	return 0;
 }
+
+const char *fdt_path_or_null(const void *fdt, int node, char *buf, int len)
+{
+	if (node < 0 || fdt_get_path(fdt, node, buf, len) < 0)
+		return NULL;
+	return buf;
+}

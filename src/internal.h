@@ -454,6 +454,8 @@ uint64_t fdt_read_cells(const uint32_t *p, int n);	/* big-endian cells */
 int fdt_node_is_available(const void *fdt, int node);
 /* Path of node into buf; returns buf or "?" */
 const char *fdt_path(const void *fdt, int node, char *buf, int len);
+/* The same, or NULL for a negative or unknown node (JSON null, "none"). */
+const char *fdt_path_or_null(const void *fdt, int node, char *buf, int len);
 /* Translate a child bus address through every ancestor's "ranges". */
 int fdt_translate_address(const void *fdt, int node, uint64_t addr,
 			  uint64_t *out);
@@ -639,16 +641,6 @@ void coherent_release_declared(struct device *dev);
 int dma_init_global_pool(struct dmapool_machine *m);
 uint64_t dma_coherent_mem_pages(const struct dma_coherent_mem *mem);
 phys_addr_t dma_coherent_mem_base(const struct dma_coherent_mem *mem);
-
-/* Kernel-named exports (declared for drivers in include/linux-compat). */
-DMAPOOL_API int of_reserved_mem_device_init_by_idx(struct device *dev,
-						   struct device_node *np, int idx);
-DMAPOOL_API int of_reserved_mem_device_init_by_name(struct device *dev,
-						    struct device_node *np,
-						    const char *name);
-DMAPOOL_API void of_reserved_mem_device_release(struct device *dev);
-DMAPOOL_API struct device_node *dev_of_node(struct device *dev);
-DMAPOOL_API const char *dev_name(const struct device *dev);
 
 /* Live machines (machine.c): kernel-style calls without a machine
  * argument (virt_to_phys, pfn_to_page...) resolve through this list. */

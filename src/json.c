@@ -20,15 +20,6 @@
 /* ------------------------------------------------------------------ */
 /* The document */
 
-/* Path of an fdt node, or NULL (json null). buf holds the result. */
-static const char *node_path(const struct dmapool_machine *m, int node,
-			     char *buf, int len)
-{
-	if (node < 0 || fdt_get_path(m->fdt, node, buf, len) < 0)
-		return NULL;
-	return buf;
-}
-
 static void put_ram(struct jw *w, const struct dmapool_machine *m)
 {
 	/* the banks physmem built: contiguous memory regions, nomap or not */
@@ -178,7 +169,7 @@ static void put_device(struct jw *w, const struct dmapool_machine *m,
 		jw_obj(w);
 		kv_u64(w, "index", i);
 		kv_str(w, "name", i < d->n_mr_names ? d->mr_names[i] : NULL);
-		kv_str(w, "target", node_path(m, d->mr_nodes[i], path, sizeof(path)));
+		kv_str(w, "target", fdt_path_or_null(m->fdt, d->mr_nodes[i], path, sizeof(path)));
 		jw_eobj(w);
 	}
 	jw_earr(w);
@@ -188,7 +179,7 @@ static void put_device(struct jw *w, const struct dmapool_machine *m,
 		jw_null(w);
 	} else {
 		jw_obj(w);
-		kv_str(w, "node", node_path(m, d->iommu_node, path, sizeof(path)));
+		kv_str(w, "node", fdt_path_or_null(m->fdt, d->iommu_node, path, sizeof(path)));
 		jw_key(w, "args");
 		jw_arr(w);
 		for (int i = 0; i < d->iommu_nargs; i++)

@@ -287,14 +287,6 @@ static void print_zones(const struct dmapool_machine *m)
 	}
 }
 
-static const char *node_path(const struct dmapool_machine *m, int node,
-			     char *buf, int len)
-{
-	if (node < 0 || fdt_get_path(m->fdt, node, buf, len) < 0)
-		return NULL;
-	return buf;
-}
-
 static void print_device(struct dmapool_machine *m, const struct device *d)
 {
 	char path[512], a[24], b[24], s[32], lim[24];
@@ -318,7 +310,7 @@ static void print_device(struct dmapool_machine *m, const struct device *d)
 		       fmt_pa(m, r->dma_start, b), hsize(r->size, s));
 	}
 	for (size_t i = 0; i < d->n_mr; i++) {
-		const char *target = node_path(m, d->mr_nodes[i], path, sizeof(path));
+		const char *target = fdt_path_or_null(m->fdt, d->mr_nodes[i], path, sizeof(path));
 		const struct reserved_mem *r = d->mr_nodes[i] >= 0 ?
 			rmem_find_by_node(m, d->mr_nodes[i]) : NULL;
 
@@ -333,7 +325,7 @@ static void print_device(struct dmapool_machine *m, const struct device *d)
 		printf("\n");
 	}
 	if (d->iommu_node >= 0) {
-		const char *target = node_path(m, d->iommu_node, path, sizeof(path));
+		const char *target = fdt_path_or_null(m->fdt, d->iommu_node, path, sizeof(path));
 
 		printf("    iommu: %s", target ? target : "?");
 		for (int i = 0; i < d->iommu_nargs; i++)

@@ -11,11 +11,26 @@
 #include "dmapool-kdefs.h"
 
 struct device;
+struct device_node;
 struct page;
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* linux/device.h */
+DMAPOOL_API struct device_node *dev_of_node(struct device *dev);
+DMAPOOL_API const char *dev_name(const struct device *dev);
+
+/* linux/of_reserved_mem.h */
+DMAPOOL_API int of_reserved_mem_device_init_by_idx(struct device *dev,
+						   struct device_node *np, int idx);
+DMAPOOL_API int of_reserved_mem_device_init_by_name(struct device *dev,
+						    struct device_node *np,
+						    const char *name);
+DMAPOOL_API void of_reserved_mem_device_release(struct device *dev);
+
+/* linux/dma-mapping.h, linux/dma-map-ops.h, linux/scatterlist.h */
 
 DMAPOOL_API void *dma_alloc_attrs(struct device *dev, size_t size,
 				  dma_addr_t *dma_handle, gfp_t flag,

@@ -11,13 +11,6 @@
 struct device;
 struct device_node;
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-DMAPOOL_API struct device_node *dev_of_node(struct device *dev);
-DMAPOOL_API const char *dev_name(const struct device *dev);
-#ifdef __cplusplus
-}
-#endif
+#include <dmapool-kapi.h>	/* dev_of_node(), dev_name() */
 
 #endif

@@ -15,18 +15,7 @@
 #include <linux/device.h>
 #include <linux/of.h>
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-DMAPOOL_API int of_reserved_mem_device_init_by_idx(struct device *dev,
-						   struct device_node *np, int idx);
-DMAPOOL_API int of_reserved_mem_device_init_by_name(struct device *dev,
-						    struct device_node *np,
-						    const char *name);
-DMAPOOL_API void of_reserved_mem_device_release(struct device *dev);
-#ifdef __cplusplus
-}
-#endif
+#include <dmapool-kapi.h>	/* the _by_idx, _by_name and _release calls */
 
 static inline int of_reserved_mem_device_init(struct device *dev)
 {
