@@ -192,6 +192,9 @@ DMAPOOL_API char *dmapool_machine_json(struct dmapool_machine *m);
  * "global-coherent", "dev-cma", "default-cma", "atomic-dma",
  * "atomic-dma32", "atomic-kernel", "buddy-dma", "buddy-dma32",
  * "buddy-normal", "restricted-swiotlb", "arch", "iommu", "none" (failure).
+ * Streaming operations record "direct" (the buffer itself is on the bus),
+ * "swiotlb" (bounced through the default pool), "restricted-swiotlb"
+ * (through the device's restricted pool) or "none".
  */
 #define DMAPOOL_DECISION_MAX_STEPS	32
 
@@ -202,9 +205,33 @@ struct dmapool_decision_step {
 	char answer[96];	/* what it answered */
 };
 
+/* Cache maintenance operations (spec §8.6). */
+enum dmapool_cache_op {
+	DMAPOOL_CACHE_NONE = 0,
+	DMAPOOL_CACHE_CLEAN,	/* write dirty lines back (dcache_clean_poc) */
+	DMAPOOL_CACHE_INVAL,	/* discard lines (dcache_inval_poc) */
+	DMAPOOL_CACHE_FLUSH,	/* clean + invalidate */
+};
+DMAPOOL_API const char *dmapool_cache_op_name(enum dmapool_cache_op op);
+/* Number of maintenance operations of one kind the machine has made. */
+DMAPOOL_API uint64_t dmapool_cache_ops(struct dmapool_machine *m,
+				       enum dmapool_cache_op op);
+
+#define DMAPOOL_DECISION_MAX_CACHE	4
+
+/* One cache maintenance call a mapping or sync made. */
+struct dmapool_decision_cache {
+	enum dmapool_cache_op op;
+	bool for_device;	/* arch_sync_dma_for_device, else _for_cpu */
+	phys_addr_t phys;
+	uint64_t size;
+};
+
 struct dmapool_decision {
 	uint64_t seq;		/* per machine, counts from 1 */
-	const char *op;		/* "alloc", "free", "alloc_pages", "free_pages" */
+	const char *op;		/* "alloc", "free", "alloc_pages", "free_pages",
+				 * "map", "unmap", "sync_for_device",
+				 * "sync_for_cpu", "map_resource", "unmap_resource" */
 	char device[64];
 	uint64_t size;
 	unsigned int gfp;	/* gfp flags as passed */
@@ -217,6 +244,11 @@ struct dmapool_decision {
 	dma_addr_t dma;		/* DMA_MAPPING_ERROR-style ~0 when none */
 	enum dmapool_attr attr;	/* CPU attribute of the returned pointer */
 	const void *cpu;
+	/* streaming operations (op "map", "unmap", "sync_*") */
+	int dir;		/* enum dma_data_direction; -1 for allocations */
+	phys_addr_t bounce;	/* SWIOTLB slot used, (phys_addr_t)-1 if none */
+	unsigned int ncache;
+	struct dmapool_decision_cache cache[DMAPOOL_DECISION_MAX_CACHE];
 };
 
 /* Copy of the device's last decision; -ENOENT if it has none yet. */

@@ -28,6 +28,22 @@ void dt_begin(struct dmapool_decision *d, const struct device *dev,
 	d->phys = PHYS_NONE;
 	d->dma = DMA_ERR;
 	d->attr = DMAPOOL_ATTR_NONE;
+	d->dir = -1;
+	d->bounce = PHYS_NONE;
+}
+
+void dt_begin_map(struct dmapool_decision *d, const struct device *dev,
+		  const char *op, uint64_t size, int dir, unsigned long attrs)
+{
+	dt_begin(d, dev, op, size, 0, attrs);
+	if (d)
+		d->dir = dir;
+}
+
+void dt_result_phys(struct dmapool_decision *d, phys_addr_t bounce)
+{
+	if (d)
+		d->bounce = bounce;
 }
 
 void dt_step(struct dmapool_decision *d, const char *stage, const char *func,
@@ -190,8 +206,41 @@ const char *attrs_name(unsigned long attrs, char *buf, size_t len)
 	return buf;
 }
 
+const char *dir_name(int dir)
+{
+	switch (dir) {
+	case DMA_BIDIRECTIONAL: return "BIDIRECTIONAL";
+	case DMA_TO_DEVICE: return "TO_DEVICE";
+	case DMA_FROM_DEVICE: return "FROM_DEVICE";
+	case DMA_NONE: return "NONE";
+	default: return "INVALID";
+	}
+}
+
+static bool is_stream(const struct dmapool_decision *d)
+{
+	return d->dir >= 0 || !strncmp(d->op, "map", 3) ||
+	       !strncmp(d->op, "unmap", 5) || !strncmp(d->op, "sync", 4);
+}
+
 static const char *op_func(const char *op)
 {
+	static const char *const tab[][2] = {
+		{ "map", "dma_map_page_attrs" },
+		{ "unmap", "dma_unmap_page_attrs" },
+		{ "map_resource", "dma_map_resource" },
+		{ "map_sg", "dma_map_sg_attrs" },
+		{ "unmap_sg", "dma_unmap_sg_attrs" },
+		{ "sync_sg_for_device", "dma_sync_sg_for_device" },
+		{ "sync_sg_for_cpu", "dma_sync_sg_for_cpu" },
+		{ "unmap_resource", "dma_unmap_resource" },
+		{ "sync_for_device", "dma_sync_single_for_device" },
+		{ "sync_for_cpu", "dma_sync_single_for_cpu" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(tab); i++)
+		if (!strcmp(op, tab[i][0]))
+			return tab[i][1];
 	if (!strcmp(op, "alloc"))
 		return "dma_alloc_attrs";
 	if (!strcmp(op, "free"))
@@ -210,9 +259,14 @@ DMAPOOL_API char *dmapool_decision_text(const struct dmapool_decision *d)
 
 	if (!d)
 		return NULL;
-	sb_printf(&sb, "%s(%s, size=%#llx, gfp=%s, attrs=%s)\n", op_func(d->op),
-		  d->device, (unsigned long long)d->size,
-		  gfp_name(d->gfp, g, sizeof(g)), attrs_name(d->attrs, a, sizeof(a)));
+	if (is_stream(d))
+		sb_printf(&sb, "%s(%s, size=%#llx, dir=%s, attrs=%s)\n", op_func(d->op),
+			  d->device, (unsigned long long)d->size, dir_name(d->dir),
+			  attrs_name(d->attrs, a, sizeof(a)));
+	else
+		sb_printf(&sb, "%s(%s, size=%#llx, gfp=%s, attrs=%s)\n", op_func(d->op),
+			  d->device, (unsigned long long)d->size,
+			  gfp_name(d->gfp, g, sizeof(g)), attrs_name(d->attrs, a, sizeof(a)));
 	for (unsigned i = 0; i < d->nsteps; i++) {
 		const struct dmapool_decision_step *st = &d->steps[i];
 
@@ -221,10 +275,26 @@ DMAPOOL_API char *dmapool_decision_text(const struct dmapool_decision *d)
 		sb_printf(&sb, "%s    %s\n", i + 1 < d->nsteps ? "|" : " ", st->cond);
 		sb_printf(&sb, "%s    -> %s\n", i + 1 < d->nsteps ? "|" : " ", st->answer);
 	}
-	if (d->ok) {
+	if (d->ok && is_stream(d)) {
+		sb_printf(&sb, "=> %s: phys=%#llx dma=%#llx", d->backend,
+			  (unsigned long long)d->phys, (unsigned long long)d->dma);
+		if (d->bounce != PHYS_NONE)
+			sb_printf(&sb, " bounce=%#llx", (unsigned long long)d->bounce);
+		for (unsigned i = 0; i < d->ncache; i++)
+			sb_printf(&sb, " %s:%s[%#llx+%#llx]",
+				  d->cache[i].for_device ? "for_device" : "for_cpu",
+				  dmapool_cache_op_name(d->cache[i].op),
+				  (unsigned long long)d->cache[i].phys,
+				  (unsigned long long)d->cache[i].size);
+		sb_printf(&sb, "\n");
+	} else if (d->ok) {
 		sb_printf(&sb, "=> %s: phys=%#llx dma=%#llx cpu=%s\n", d->backend,
 			  (unsigned long long)d->phys, (unsigned long long)d->dma,
 			  dmapool_attr_name(d->attr));
+	} else if (is_stream(d)) {
+		sb_printf(&sb, "=> %s: %s\n", d->backend,
+			  !strncmp(d->op, "map", 3) ? "mapping failed (DMA_MAPPING_ERROR)" :
+			  "nothing done");
 	} else {
 		sb_printf(&sb, "=> %s: %s\n", d->backend,
 			  strncmp(d->op, "free", 4) ? "allocation failed" : "nothing freed");
@@ -244,7 +314,10 @@ void decision_json_fields(struct jw *w, const struct dmapool_decision *d)
 	kv_str(w, "call", op_func(d->op));
 	kv_str(w, "device", d->device);
 	kv_hex(w, "size", d->size);
-	kv_str(w, "gfp", gfp_name(d->gfp, g, sizeof(g)));
+	if (is_stream(d))
+		kv_str(w, "dir", dir_name(d->dir));
+	else
+		kv_str(w, "gfp", gfp_name(d->gfp, g, sizeof(g)));
 	kv_str(w, "attrs", attrs_name(d->attrs, a, sizeof(a)));
 	jw_key(w, "steps");
 	jw_arr(w);
@@ -259,7 +332,34 @@ void decision_json_fields(struct jw *w, const struct dmapool_decision *d)
 	jw_earr(w);
 	kv_str(w, "backend", d->backend);
 	kv_bool(w, "ok", d->ok);
-	if (d->ok) {
+	if (is_stream(d)) {
+		if (d->ok) {
+			kv_hex(w, "phys", d->phys);
+			kv_hex(w, "dma", d->dma);
+		} else {
+			jw_key(w, "phys");
+			jw_null(w);
+			jw_key(w, "dma");
+			jw_null(w);
+		}
+		jw_key(w, "bounce");
+		if (d->bounce != PHYS_NONE)
+			jw_hex(w, d->bounce);
+		else
+			jw_null(w);
+		jw_key(w, "cache");
+		jw_arr(w);
+		for (unsigned i = 0; i < d->ncache; i++) {
+			jw_obj(w);
+			kv_str(w, "hook", d->cache[i].for_device ?
+			       "arch_sync_dma_for_device" : "arch_sync_dma_for_cpu");
+			kv_str(w, "op", dmapool_cache_op_name(d->cache[i].op));
+			kv_hex(w, "phys", d->cache[i].phys);
+			kv_hex(w, "size", d->cache[i].size);
+			jw_eobj(w);
+		}
+		jw_earr(w);
+	} else if (d->ok) {
 		kv_hex(w, "phys", d->phys);
 		kv_hex(w, "dma", d->dma);
 		kv_str(w, "cpu_attr", dmapool_attr_name(d->attr));

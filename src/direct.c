@@ -15,10 +15,14 @@
  *
  * Left out: memory encryption (force_dma_unencrypted is false on every
  * profile), highmem (no modelled profile has it), NUMA nodes, and
- * ARCH_HAS_DMA_SET_UNCACHED (no modelled profile selects it).  The
- * restricted-pool branch (swiotlb_alloc) comes with the SWIOTLB slot
- * allocator; until then a restricted device fails its allocations and the
- * trace says why.
+ * ARCH_HAS_DMA_SET_UNCACHED (no modelled profile selects it).
+ *
+ * The streaming half (dma_direct_map_phys and its unmap, syncs and
+ * scatter-gather, dma_direct_map_resource) follows kernel/dma/direct.h:
+ * forced bouncing first, then dma_capable() and dma_kmalloc_needs_bounce()
+ * decide between the buffer itself and a SWIOTLB slot, then the cache
+ * maintenance of a non-coherent device.  dma-direct never merges
+ * scatter-gather entries; a failing entry unwinds the ones before it.
  */
 #include <sys/mman.h>
 
@@ -150,9 +154,17 @@ phys_addr_t dma_direct_alloc_pages_i(struct device *dev, uint64_t size,
 		dt_step(d, "restricted-swiotlb", "__dma_direct_alloc_pages",
 			"yes: swiotlb_alloc",
 			"device is attached to a restricted-dma-pool (is_swiotlb_for_alloc)");
-		dt_step(d, "restricted-swiotlb", "swiotlb_alloc", "fail",
-			"restricted-pool slot allocation is not modelled yet");
-		return PHYS_NONE;
+		pa = swiotlb_alloc(dev, size, d);
+		if (pa != PHYS_NONE && !dma_coherent_ok(dev, pa, size)) {
+			dt_step(d, "restricted-swiotlb", "dma_coherent_ok", "no",
+				"pool memory at %#llx is beyond the coherent mask",
+				(unsigned long long)pa);
+			swiotlb_free(dev, pa, size);
+			return PHYS_NONE;
+		}
+		if (pa != PHYS_NONE)
+			*backend = "restricted-swiotlb";
+		return pa;
 	}
 	zone = dma_direct_optimal_gfp_mask(dev, &phys_limit);
 	gfp |= zone;
@@ -394,8 +406,147 @@ void dma_direct_free(struct device *dev, uint64_t size, void *cpu,
 		physmem_unmap_alias(m, cpu);
 	}
 	pa = dma_to_phys(dev, handle);
+	if (swiotlb_free(dev, pa, page_align(m, size))) {
+		dt_step(d, "restricted-swiotlb", "swiotlb_free", "freed",
+			"pages at %#llx belong to the device's restricted pool",
+			(unsigned long long)pa);
+		return;
+	}
 	dt_step(d, "pages", "__dma_direct_free_pages", "freed",
 		"pages at %#llx found from the handle (CMA area, else buddy)",
 		(unsigned long long)pa);
 	dma_free_contiguous(dev, pa, size);
+}
+
+/* ------------------------------------------------------------------ */
+/* Streaming: kernel/dma/direct.h and the map/sync parts of direct.c   */
+
+bool dma_kmalloc_needs_bounce(const struct device *dev, size_t size,
+			      enum dma_data_direction dir)
+{
+	struct dmapool_machine *m = dev->m;
+
+	/* dma_kmalloc_safe() */
+	if (!m->prof.bounce_unaligned_kmalloc || dev_is_dma_coherent_i(dev) ||
+	    dir == DMA_TO_DEVICE)
+		return false;
+	/* dma_kmalloc_size_aligned(): dma_get_cache_alignment() is the
+	 * cache line on arm64 (cache_line_size()) */
+	if (size >= 2ULL * m->prof.arch_dma_minalign)
+		return false;
+	return kmalloc_size_roundup_sim(m, size) % m->prof.cache_line != 0;
+}
+
+static const char *bounce_backend(const struct device *dev)
+{
+	return dev->restricted ? "restricted-swiotlb" : "swiotlb";
+}
+
+dma_addr_t dma_direct_map_phys(struct device *dev, phys_addr_t phys,
+			       size_t size, enum dma_data_direction dir,
+			       unsigned long attrs, bool sg,
+			       struct dmapool_decision *d)
+{
+	struct dmapool_machine *m = dev->m;
+	dma_addr_t dma = phys_to_dma(dev, phys);
+	uint64_t mask = dev->dma_mask ? *dev->dma_mask : 0;
+	bool capable, kb;
+
+	if (is_swiotlb_force_bounce(dev)) {
+		dt_step(d, "force-bounce", "is_swiotlb_force_bounce", "yes: swiotlb_map",
+			dev->restricted ? "the device has a restricted-dma-pool: every mapping bounces" :
+			"swiotlb=force: every mapping bounces");
+		dma = swiotlb_map(dev, phys, size, dir, attrs, d);
+		dt_result(d, dma == DMA_ERR ? "none" : bounce_backend(dev), phys, dma,
+			  NULL, DMAPOOL_ATTR_NONE);
+		return dma;
+	}
+	capable = dma_capable(dev, dma, size);
+	if (dma == DMA_ERR)
+		dt_step(d, "reach", "dma_capable", "no",
+			"phys %#llx lies outside every dma-ranges window of the device",
+			(unsigned long long)phys);
+	else
+		dt_step(d, "reach", "dma_capable", capable ? "yes" : "no",
+			"bus address %#llx+%#zx within min_not_zero(dma_mask %#llx, bus_dma_limit %#llx)",
+			(unsigned long long)dma, size, (unsigned long long)mask,
+			(unsigned long long)dev->bus_dma_limit);
+	kb = capable && dma_kmalloc_needs_bounce(dev, size, dir);
+	if (capable)
+		dt_step(d, "kmalloc-bounce", "dma_kmalloc_needs_bounce", kb ? "yes" : "no",
+			"%s, %s, size %#zx: kmalloc class %zu %s a multiple of the %u-byte cache line",
+			dev_is_dma_coherent_i(dev) ? "coherent device" : "non-coherent device",
+			dir_name(dir), size, kmalloc_size_roundup_sim(m, size),
+			kmalloc_size_roundup_sim(m, size) % m->prof.cache_line ? "is not" : "is",
+			m->prof.cache_line);
+	if (!capable || kb) {
+		if (is_swiotlb_active(dev)) {
+			dt_step(d, "swiotlb", "is_swiotlb_active", "yes: swiotlb_map",
+				"%s", kb ? "bounce the possibly shared cache lines of a small kmalloc buffer" :
+				"bounce the buffer into reach");
+			dma = swiotlb_map(dev, phys, size, dir, attrs, d);
+			dt_result(d, dma == DMA_ERR ? "none" : bounce_backend(dev), phys,
+				  dma, NULL, DMAPOOL_ATTR_NONE);
+			return dma;
+		}
+		dt_step(d, "swiotlb", "is_swiotlb_active", "no: fail",
+			"no SWIOTLB pool to bounce through");
+		if (dev_warn_once_i(dev, sg ? &m->once.sg_overflow : &m->once.map_overflow,
+				    "DMA addr 0x%016llx+%zu overflow (mask %llx, bus limit %llx).",
+				    (unsigned long long)dma, size, (unsigned long long)mask,
+				    (unsigned long long)dev->bus_dma_limit) && !sg)
+			klog(m, "WARNING: CPU: 0 PID: 1 at kernel/dma/direct.h:103 dma_map_page_attrs+0x338/0x358");
+		dt_result(d, "none", phys, DMA_ERR, NULL, DMAPOOL_ATTR_NONE);
+		return DMA_ERR;
+	}
+	if (!dev_is_dma_coherent_i(dev) && !(attrs & DMA_ATTR_SKIP_CPU_SYNC))
+		arch_sync_dma_for_device(m, phys, size, dir, d);
+	else
+		dt_step(d, "cache", "arch_sync_dma_for_device", "skipped", "%s",
+			dev_is_dma_coherent_i(dev) ? "coherent device: the interconnect snoops the caches" :
+			"DMA_ATTR_SKIP_CPU_SYNC");
+	dt_result(d, "direct", phys, dma, NULL, DMAPOOL_ATTR_NONE);
+	return dma;
+}
+
+void dma_direct_sync_single_for_cpu(struct device *dev, dma_addr_t addr,
+				    size_t size, enum dma_data_direction dir,
+				    struct dmapool_decision *d)
+{
+	phys_addr_t pa = dma_to_phys(dev, addr);
+
+	if (!dev_is_dma_coherent_i(dev))
+		arch_sync_dma_for_cpu(dev->m, pa, size, dir, d);
+	if (swiotlb_find_pool(dev, pa))
+		swiotlb_sync_single_for_cpu(dev, pa, size, dir, d);
+}
+
+void dma_direct_sync_single_for_device(struct device *dev, dma_addr_t addr,
+				       size_t size, enum dma_data_direction dir,
+				       struct dmapool_decision *d)
+{
+	phys_addr_t pa = dma_to_phys(dev, addr);
+
+	if (swiotlb_find_pool(dev, pa))
+		swiotlb_sync_single_for_device(dev, pa, size, dir, d);
+	if (!dev_is_dma_coherent_i(dev))
+		arch_sync_dma_for_device(dev->m, pa, size, dir, d);
+}
+
+void dma_direct_unmap_phys(struct device *dev, dma_addr_t addr, size_t size,
+			   enum dma_data_direction dir, unsigned long attrs,
+			   struct dmapool_decision *d)
+{
+	phys_addr_t pa = dma_to_phys(dev, addr);
+
+	if (!(attrs & DMA_ATTR_SKIP_CPU_SYNC))
+		dma_direct_sync_single_for_cpu(dev, addr, size, dir, d);
+	if (pa != PHYS_NONE && swiotlb_find_pool(dev, pa)) {
+		swiotlb_tbl_unmap_single(dev, pa, size, dir,
+					 attrs | DMA_ATTR_SKIP_CPU_SYNC, d);
+		dt_result(d, bounce_backend(dev), pa, addr, NULL, DMAPOOL_ATTR_NONE);
+		dt_result_phys(d, pa);
+	} else {
+		dt_result(d, "direct", pa, addr, NULL, DMAPOOL_ATTR_NONE);
+	}
 }

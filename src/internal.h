@@ -433,18 +433,77 @@ void atomic_pool_run_work(struct dmapool_machine *m);
 /* ------------------------------------------------------------------ */
 /* swiotlb.c */
 
+#define IO_TLB_SHIFT	11
+#define IO_TLB_SIZE	(1u << IO_TLB_SHIFT)	/* 2 KiB slots */
+#define IO_TLB_SEGSIZE	128			/* slots per segment */
+
+struct io_tlb_slot {
+	phys_addr_t orig_addr;		/* PHYS_NONE when free */
+	uint32_t alloc_size;		/* bytes from this slot to the end */
+	uint16_t pad_slots;
+};
+
+struct io_tlb_area {
+	uint64_t used;			/* slots in use */
+	uint64_t index;			/* next-fit cursor, area-relative */
+};
+
 struct io_tlb_pool {
 	phys_addr_t start, end;		/* [start, end) */
 	uint64_t nslabs;
 	unsigned nareas;
 	bool present;
-	bool force;
+	bool force;			/* force_bounce: swiotlb=force, restricted */
+	bool for_alloc;			/* restricted pool: swiotlb_alloc() */
+	const char *name;		/* "default" or the region's node name */
+	/* run time (swiotlb_pool_setup) */
+	uint64_t area_nslabs;
+	struct io_tlb_slot *slots;
+	struct io_tlb_area *areas;
+	unsigned __int128 *freemap;	/* per segment: bit i = slot i free */
+	uint8_t *segtree;		/* max free run per segment, a max tree */
+	uint64_t nsegs, tree_leaves;
+	uint64_t used_hiwater;
+	unsigned warn_full;		/* "buffer is full" lines printed */
+	pthread_mutex_t lock;
+	bool ready;
 };
 
 /* mem_init's part: size, place, and print the default bounce pool. */
 void swiotlb_init(struct dmapool_machine *m);
 /* early_param part: called while parsing "swiotlb=". */
 void swiotlb_parse_param(struct dmapool_machine *m, const char *val);
+/* Slot tables of a pool whose start/end/nslabs/nareas are set. */
+int swiotlb_pool_setup(struct io_tlb_pool *p);
+void swiotlb_pool_teardown(struct io_tlb_pool *p);
+/* The device's io_tlb_mem: its restricted pool, else the default pool
+ * when it exists; NULL when it has none. */
+struct io_tlb_pool *dev_io_tlb_pool(const struct device *dev);
+bool is_swiotlb_active(const struct device *dev);
+bool is_swiotlb_force_bounce(const struct device *dev);
+/* The pool holding phys for this device, or NULL (is_swiotlb_buffer). */
+struct io_tlb_pool *swiotlb_find_pool(const struct device *dev, phys_addr_t pa);
+size_t swiotlb_max_mapping_size(const struct device *dev);
+/* swiotlb_map(): bounce [phys, phys+size); DMA address or DMA_ERR. */
+dma_addr_t swiotlb_map(struct device *dev, phys_addr_t phys, size_t size,
+		       enum dma_data_direction dir, unsigned long attrs,
+		       struct dmapool_decision *d);
+/* __swiotlb_tbl_unmap_single(): copy back unless SKIP_CPU_SYNC, release. */
+void swiotlb_tbl_unmap_single(struct device *dev, phys_addr_t tlb_addr,
+			      size_t size, enum dma_data_direction dir,
+			      unsigned long attrs, struct dmapool_decision *d);
+void swiotlb_sync_single_for_device(struct device *dev, phys_addr_t tlb_addr,
+				    size_t size, enum dma_data_direction dir,
+				    struct dmapool_decision *d);
+void swiotlb_sync_single_for_cpu(struct device *dev, phys_addr_t tlb_addr,
+				 size_t size, enum dma_data_direction dir,
+				 struct dmapool_decision *d);
+/* Restricted pools (CONFIG_DMA_RESTRICTED_POOL): phys or PHYS_NONE. */
+phys_addr_t swiotlb_alloc(struct device *dev, size_t size,
+			  struct dmapool_decision *d);
+bool swiotlb_free(struct device *dev, phys_addr_t pa, size_t size);
+/* Slots in use in a pool (mem_used). */
+uint64_t swiotlb_used(struct io_tlb_pool *p);
 
 /* ------------------------------------------------------------------ */
 /* fdt.c — helpers over libfdt */
@@ -491,6 +550,8 @@ struct device {
 	size_t n_ranges;
 	uint64_t max_seg_size;
 	uint64_t seg_boundary;
+	uint64_t min_align_mask;	/* dma_set_min_align_mask() */
+	bool dma_skip_sync;		/* dma_setup_need_sync / reset by SWIOTLB */
 	/* memory-region */
 	int *mr_nodes;		/* fdt offsets (-1 = bad phandle) */
 	size_t n_mr;
@@ -620,6 +681,14 @@ struct dmapool_machine {
 	bool warned_no_coherent;	/* pr_warn_once in dma_direct_alloc */
 	bool warned_zero_mask;		/* WARN_ON_ONCE(!coherent_dma_mask) */
 	bool warned_comp;		/* WARN_ON_ONCE(gfp & __GFP_COMP) */
+	struct {			/* dev_WARN_ONCE call sites (dec_lock) */
+		bool swiotlb_access, swiotlb_overflow, swiotlb_overflow2;
+		bool swiotlb_addr, swiotlb_align, map_overflow, map_vmalloc;
+		bool map_no_mask, sg_errno, sg_overflow, resource_overflow;
+	} once;
+	uint64_t cache_ops[4];		/* per enum dmapool_cache_op (cache.c) */
+	uint64_t cache_bytes[4];
+	struct vmalloc_state *vmalloc;	/* vmalloc.c */
 	uint64_t decision_seq;
 	dmapool_decision_fn decision_sink;
 	void *decision_ctx;
@@ -675,6 +744,12 @@ void dt_result(struct dmapool_decision *d, const char *backend, phys_addr_t pa,
 /* Store as the device's last decision and call the sink. */
 void dt_end(struct device *dev, struct dmapool_decision *d);
 void dt_free_device(struct device *dev);
+/* Start a streaming record: dir is enum dma_data_direction. */
+void dt_begin_map(struct dmapool_decision *d, const struct device *dev,
+		  const char *op, uint64_t size, int dir, unsigned long attrs);
+/* The SWIOTLB slot a mapping went through. */
+void dt_result_phys(struct dmapool_decision *d, phys_addr_t bounce);
+const char *dir_name(int dir);
 /* Human-readable gfp / attrs ("GFP_KERNEL|__GFP_NOWARN", "WRITE_COMBINE"). */
 const char *gfp_name(unsigned gfp, char *buf, size_t len);
 const char *attrs_name(unsigned long attrs, char *buf, size_t len);
@@ -758,9 +833,59 @@ void *arch_dma_alloc(struct device *dev, uint64_t size, dma_addr_t *handle,
 void arch_dma_free(struct device *dev, uint64_t size, void *cpu,
 		   dma_addr_t handle, unsigned long attrs);
 
+/* dev_WARN_ONCE(): the "<driver> <dev>: text" line once per call site
+ * (flag in m->once). */
+bool dev_warn_once_i(struct device *dev, bool *flag, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* cache.c — arch_sync_dma_for_device / _for_cpu and the CPU's copies */
+enum dmapool_cache_op cache_op_for_device(const struct dmapool_profile *p,
+					  enum dma_data_direction dir);
+enum dmapool_cache_op cache_op_for_cpu(const struct dmapool_profile *p,
+				       enum dma_data_direction dir);
+void arch_sync_dma_for_device(struct dmapool_machine *m, phys_addr_t pa,
+			      size_t size, enum dma_data_direction dir,
+			      struct dmapool_decision *d);
+void arch_sync_dma_for_cpu(struct dmapool_machine *m, phys_addr_t pa,
+			   size_t size, enum dma_data_direction dir,
+			   struct dmapool_decision *d);
+/* memcpy through the linear map, as the CPU (swiotlb_bounce). */
+void cpu_copy_phys(struct dmapool_machine *m, phys_addr_t dst, phys_addr_t src,
+		   size_t len);
+
+/* direct.c — streaming half of dma-direct */
+/* sg: the call comes from dma_direct_map_sg (its own WARN_ONCE site). */
+dma_addr_t dma_direct_map_phys(struct device *dev, phys_addr_t phys,
+			       size_t size, enum dma_data_direction dir,
+			       unsigned long attrs, bool sg,
+			       struct dmapool_decision *d);
+void dma_direct_unmap_phys(struct device *dev, dma_addr_t addr, size_t size,
+			   enum dma_data_direction dir, unsigned long attrs,
+			   struct dmapool_decision *d);
+void dma_direct_sync_single_for_device(struct device *dev, dma_addr_t addr,
+				       size_t size, enum dma_data_direction dir,
+				       struct dmapool_decision *d);
+void dma_direct_sync_single_for_cpu(struct device *dev, dma_addr_t addr,
+				    size_t size, enum dma_data_direction dir,
+				    struct dmapool_decision *d);
+bool dma_kmalloc_needs_bounce(const struct device *dev, size_t size,
+			      enum dma_data_direction dir);
+
+/* vmalloc.c — the vmalloc area: pages mapped at a separate address */
+void vmalloc_destroy(struct dmapool_machine *m);
+/* Machine whose vmalloc area holds va (NULL if none); *pa its page's
+ * physical address when it is mapped. */
+bool vmalloc_lookup(struct dmapool_machine *m, const void *va, phys_addr_t *pa);
+
 /* physmem.c: an alias at a fixed address (MAP_FIXED) or anywhere. */
 void *physmem_map_alias_at(struct dmapool_machine *m, phys_addr_t pa,
 			   size_t len, enum dmapool_attr attr, void *at);
 bool physmem_is_alias(struct dmapool_machine *m, const void *va);
+/* Physical address of a linear-map pointer only (PHYS_NONE otherwise). */
+phys_addr_t physmem_linear_to_phys(struct dmapool_machine *m, const void *va);
+/* Map RAM [pa, pa+len) at `at` (MAP_FIXED) without recording an alias
+ * (vmalloc keeps its own records); NULL on failure. */
+void *physmem_map_pages_at(struct dmapool_machine *m, phys_addr_t pa,
+			   size_t len, void *at);
 
 #endif /* DMAPOOL_INTERNAL_H */

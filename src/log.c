@@ -186,3 +186,25 @@ void dev_klog(const struct device *dev, const char *fmt, ...)
 	klog(dev->m, "%s %s: %s", dev_driver_string(dev), dev->name, text);
 	free(text);
 }
+
+bool dev_warn_once_i(struct device *dev, bool *flag, const char *fmt, ...)
+{
+	va_list ap;
+	char *text = NULL;
+	bool first;
+
+	pthread_mutex_lock(&dev->m->dec_lock);
+	first = !*flag;
+	*flag = true;
+	pthread_mutex_unlock(&dev->m->dec_lock);
+	if (!first)
+		return false;
+	va_start(ap, fmt);
+	if (vasprintf(&text, fmt, ap) < 0)
+		text = NULL;
+	va_end(ap);
+	if (text)
+		klog(dev->m, "%s %s: %s", dev_driver_string(dev), dev->name, text);
+	free(text);
+	return true;
+}

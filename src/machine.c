@@ -419,7 +419,9 @@ static void machine_free(struct dmapool_machine *m)
 	coherent_free_all(m);
 	dma_atomic_pool_destroy(m);
 	arm_dma_destroy(m);
+	vmalloc_destroy(m);
 	slab_destroy(m);
+	swiotlb_pool_teardown(&m->swiotlb);
 	buddy_destroy(m);
 	physmem_destroy(m);
 	cma_free_all(m);

@@ -368,6 +368,9 @@ DMAPOOL_API int dma_set_mask(struct device *dev, uint64_t mask)
 	if (!dev || !dev->dma_mask || !dma_supported(dev, mask))
 		return -EIO;
 	*dev->dma_mask = mask;
+	/* dma_setup_need_sync(): dma-direct skips syncs on coherent devices
+	 * until the first SWIOTLB mapping */
+	dev->dma_skip_sync = dev_is_dma_coherent_i(dev);
 	return 0;
 }
 
@@ -455,16 +458,13 @@ DMAPOOL_API bool dma_addressing_limited(struct device *dev)
 
 DMAPOOL_API size_t dma_max_mapping_size(struct device *dev)
 {
-	struct io_tlb_pool *p;
-
 	if (!dev)
 		return SIZE_MAX;
-	p = dev->restricted ? dev->restricted : &dev->m->swiotlb;
 	/* dma_direct_max_mapping_size(): is_swiotlb_active and (limited or
-	 * forced bouncing) -> IO_TLB_SIZE * IO_TLB_SEGSIZE */
-	if (p->present && p->nslabs &&
-	    (dma_addressing_limited(dev) || p->force || dev->restricted))
-		return (size_t)2048 * 128;
+	 * forced bouncing) -> swiotlb_max_mapping_size() */
+	if (is_swiotlb_active(dev) &&
+	    (dma_addressing_limited(dev) || is_swiotlb_force_bounce(dev)))
+		return swiotlb_max_mapping_size(dev);
 	return SIZE_MAX;
 }
 
@@ -475,11 +475,575 @@ DMAPOOL_API size_t dma_opt_mapping_size(struct device *dev)
 
 DMAPOOL_API bool dma_need_sync(struct device *dev, dma_addr_t dma_addr)
 {
-	(void)dma_addr;
-	return dev && !dev_is_dma_coherent_i(dev);
+	if (!dev || dev->dma_skip_sync)
+		return false;
+	/* dma_direct_need_sync() */
+	return !dev_is_dma_coherent_i(dev) ||
+	       swiotlb_find_pool(dev, dma_to_phys(dev, dma_addr)) != NULL;
 }
 
 DMAPOOL_API bool dev_is_dma_coherent(struct device *dev)
 {
 	return dev && dev_is_dma_coherent_i(dev);
+}
+
+/* ------------------------------------------------------------------ */
+/* Streaming mappings                                                  */
+
+static struct scatterlist *sg_next_i(struct scatterlist *sg)
+{
+	return (sg->page_link & SG_END) ? NULL : sg + 1;
+}
+
+static const char *bounce_name(const struct device *dev)
+{
+	return dev->restricted ? "restricted-swiotlb" : "swiotlb";
+}
+
+static bool valid_dir(int dir)
+{
+	return dir == DMA_BIDIRECTIONAL || dir == DMA_TO_DEVICE ||
+	       dir == DMA_FROM_DEVICE;
+}
+
+/* BUG_ON(!valid_dma_direction(dir)): the kernel oopses; here a log line,
+ * a report, and the call does nothing. */
+static bool check_dir(struct device *dev, int dir, const char *func,
+		      uint64_t addr, uint64_t size)
+{
+	if (valid_dir(dir))
+		return true;
+	klog(dev->m, "libdmapool: %s %s: BUG_ON(!valid_dma_direction(%d)) in %s: the kernel oopses here; the call is ignored",
+	     dev_driver_string(dev), dev->name, dir, func);
+	report(dev->m, "bad-direction", dev, addr, size,
+	       "DMA-API: %s %s: %s with an invalid direction %d (kernel BUG)",
+	       dev_driver_string(dev), dev->name, func, dir);
+	return false;
+}
+
+/* WARN_ON_ONCE(!dev->dma_mask) */
+static bool check_mask(struct device *dev)
+{
+	if (dev->dma_mask)
+		return true;
+	warn_once(dev->m, &dev->m->once.map_no_mask,
+		  "!dev->dma_mask in a streaming DMA call (no DMA mask pointer)");
+	return false;
+}
+
+/* Record and file a streaming decision. */
+static void stream_end(struct device *dev, struct dmapool_decision *d)
+{
+	dt_end(dev, d);
+}
+
+static dma_addr_t map_phys_i(struct device *dev, phys_addr_t phys, size_t size,
+			     enum dma_data_direction dir, unsigned long attrs,
+			     struct dmapool_decision *d)
+{
+	iommu_note(dev, d);
+	return dma_direct_map_phys(dev, phys, size, dir, attrs, false, d);
+}
+
+DMAPOOL_API dma_addr_t dma_map_page_attrs(struct device *dev, struct page *page,
+					  size_t offset, size_t size,
+					  enum dma_data_direction dir,
+					  unsigned long attrs)
+{
+	struct dmapool_decision d;
+	struct dmapool_machine *m;
+	phys_addr_t phys;
+	dma_addr_t dma;
+
+	if (!dev)
+		return DMA_MAPPING_ERROR;
+	m = dev->m;
+	if (!check_dir(dev, dir, "dma_map_page_attrs", 0, size) || !check_mask(dev))
+		return DMA_MAPPING_ERROR;
+	dt_begin_map(&d, dev, "map", size, dir, attrs);
+	if (!page || !physmem_is_page(m, page)) {
+		dt_step(&d, "memory", "page_to_phys", "not a page",
+			"%p is not a struct page of this machine", (void *)page);
+		report(m, "map-bad-page", dev, 0, size,
+		       "DMA-API: %s %s: dma_map_page(%p): not a struct page of this machine (use alloc_pages() or virt_to_page() of kmalloc memory)",
+		       dev_driver_string(dev), dev->name, (void *)page);
+		stream_end(dev, &d);
+		return DMA_MAPPING_ERROR;
+	}
+	phys = ((phys_addr_t)dmapool_page_to_pfn(page) << m->prof.page_shift) + offset;
+	if (!size || !physmem_dram(m, phys, size)) {
+		dt_step(&d, "memory", "page_to_phys", "not RAM",
+			"[%#llx, +%#zx) is not simulated RAM", (unsigned long long)phys, size);
+		if (size)
+			report(m, "map-not-ram", dev, phys, size,
+			       "DMA-API: %s %s: dma_map_page: [%#llx, +%#zx) runs past the end of RAM",
+			       dev_driver_string(dev), dev->name,
+			       (unsigned long long)phys, size);
+		if (!size) {
+			dma = dma_direct_map_phys(dev, phys, size, dir, attrs, false, &d);
+			stream_end(dev, &d);
+			return dma;
+		}
+		stream_end(dev, &d);
+		return DMA_MAPPING_ERROR;
+	}
+	dt_step(&d, "memory", "page_to_phys", "ok", "page at %#llx + offset %#zx",
+		(unsigned long long)(phys - offset), offset);
+	dma = map_phys_i(dev, phys, size, dir, attrs, &d);
+	stream_end(dev, &d);
+	return dma;
+}
+
+DMAPOOL_API dma_addr_t dma_map_single_attrs(struct device *dev, void *ptr,
+					    size_t size,
+					    enum dma_data_direction dir,
+					    unsigned long attrs)
+{
+	struct dmapool_decision d;
+	struct dmapool_machine *m;
+	phys_addr_t phys;
+	dma_addr_t dma;
+
+	if (!dev)
+		return DMA_MAPPING_ERROR;
+	m = dev->m;
+	if (ptr && physmem_attr(m, ptr) != DMAPOOL_ATTR_NONE &&
+	    physmem_linear_to_phys(m, ptr) == PHYS_NONE) {
+		/* dev_WARN_ONCE(dev, is_vmalloc_addr(ptr), ...) */
+		dev_warn_once_i(dev, &m->once.map_vmalloc,
+				"rejecting DMA map of vmalloc memory");
+		report(m, "map-vmalloc", dev, (uint64_t)(uintptr_t)ptr, size,
+		       "DMA-API: %s %s: dma_map_single(%p): vmalloc (or remapped) memory is not in the linear map; map its pages with dma_map_page(vmalloc_to_page(...)) or use kmalloc()",
+		       dev_driver_string(dev), dev->name, ptr);
+		dt_begin_map(&d, dev, "map", size, dir, attrs);
+		dt_step(&d, "memory", "is_vmalloc_addr", "yes: rejected",
+			"%p is in the vmalloc area (vmalloc or a remapped buffer)", ptr);
+		stream_end(dev, &d);
+		return DMA_MAPPING_ERROR;
+	}
+	phys = ptr ? physmem_linear_to_phys(m, ptr) : PHYS_NONE;
+	if (phys == PHYS_NONE || (size && physmem_linear_to_phys(m, (char *)ptr + size - 1) !=
+				  phys + size - 1)) {
+		dt_begin_map(&d, dev, "map", size, dir, attrs);
+		dt_step(&d, "memory", "virt_to_page", "not in the linear map",
+			"%p%s is not memory of this machine's linear map", ptr,
+			phys == PHYS_NONE ? "" : " (the buffer runs past its end)");
+		klog(m, "libdmapool: %s %s: dma_map_single(%p, %#zx): not in the simulated linear map; allocate the buffer with kmalloc(), __get_free_pages() or alloc_pages()",
+		     dev_driver_string(dev), dev->name, ptr, size);
+		report(m, "map-not-linear", dev, (uint64_t)(uintptr_t)ptr, size,
+		       "DMA-API: %s %s: dma_map_single(%p, size=%#zx): the buffer is not in the simulated linear map (host malloc or stack memory?); allocate it with kmalloc(), __get_free_pages() or alloc_pages()",
+		       dev_driver_string(dev), dev->name, ptr, size);
+		stream_end(dev, &d);
+		return DMA_MAPPING_ERROR;
+	}
+	if (!check_dir(dev, dir, "dma_map_page_attrs", phys, size) || !check_mask(dev))
+		return DMA_MAPPING_ERROR;
+	dt_begin_map(&d, dev, "map", size, dir, attrs);
+	dt_step(&d, "memory", "virt_to_page", "linear map",
+		"%p is linear-map memory at phys %#llx", ptr, (unsigned long long)phys);
+	dma = map_phys_i(dev, phys, size, dir, attrs, &d);
+	stream_end(dev, &d);
+	return dma;
+}
+
+DMAPOOL_API void dma_unmap_page_attrs(struct device *dev, dma_addr_t addr,
+				      size_t size, enum dma_data_direction dir,
+				      unsigned long attrs)
+{
+	struct dmapool_decision d;
+
+	if (!dev || !check_dir(dev, dir, "dma_unmap_page_attrs", addr, size))
+		return;
+	dt_begin_map(&d, dev, "unmap", size, dir, attrs);
+	iommu_note(dev, &d);
+	dma_direct_unmap_phys(dev, addr, size, dir, attrs, &d);
+	stream_end(dev, &d);
+}
+
+DMAPOOL_API dma_addr_t dma_map_resource(struct device *dev, phys_addr_t phys,
+					size_t size, enum dma_data_direction dir,
+					unsigned long attrs)
+{
+	struct dmapool_decision d;
+	struct dmapool_machine *m;
+	dma_addr_t dma = phys;
+
+	if (!dev)
+		return DMA_MAPPING_ERROR;
+	m = dev->m;
+	if (!check_dir(dev, dir, "dma_map_resource", phys, size) || !check_mask(dev))
+		return DMA_MAPPING_ERROR;
+	dt_begin_map(&d, dev, "map_resource", size, dir, attrs);
+	iommu_note(dev, &d);
+	/* dma_direct_map_resource(): the bus address is the physical one */
+	if (!dma_capable(dev, dma, size)) {
+		dt_step(&d, "reach", "dma_capable", "no",
+			"MMIO %#llx+%#zx is beyond min_not_zero(dma_mask %#llx, bus_dma_limit %#llx)",
+			(unsigned long long)phys, size,
+			(unsigned long long)*dev->dma_mask,
+			(unsigned long long)dev->bus_dma_limit);
+		if (dev_warn_once_i(dev, &m->once.resource_overflow,
+				    "DMA addr 0x%016llx+%zu overflow (mask %llx, bus limit %llx).",
+				    (unsigned long long)dma, size,
+				    (unsigned long long)*dev->dma_mask,
+				    (unsigned long long)dev->bus_dma_limit))
+			klog(m, "libdmapool: WARN_ON_ONCE: dma_direct_map_resource: overflow");
+		dt_result(&d, "none", phys, DMA_ERR, NULL, DMAPOOL_ATTR_NONE);
+		stream_end(dev, &d);
+		return DMA_MAPPING_ERROR;
+	}
+	dt_step(&d, "reach", "dma_capable", "yes",
+		"MMIO %#llx+%#zx mapped untranslated, no cache maintenance",
+		(unsigned long long)phys, size);
+	dt_result(&d, "direct", phys, dma, NULL, DMAPOOL_ATTR_NONE);
+	stream_end(dev, &d);
+	return dma;
+}
+
+DMAPOOL_API void dma_unmap_resource(struct device *dev, dma_addr_t addr,
+				    size_t size, enum dma_data_direction dir,
+				    unsigned long attrs)
+{
+	struct dmapool_decision d;
+
+	if (!dev || !check_dir(dev, dir, "dma_unmap_resource", addr, size))
+		return;
+	dt_begin_map(&d, dev, "unmap_resource", size, dir, attrs);
+	dt_step(&d, "direct", "dma_unmap_resource", "nothing to do",
+		"dma-direct keeps no state for a resource mapping");
+	dt_result(&d, "direct", addr, addr, NULL, DMAPOOL_ATTR_NONE);
+	stream_end(dev, &d);
+}
+
+/* dma_dev_need_sync(): CONFIG_DMA_API_DEBUG is off in Debian, so a
+ * device whose syncs were found unnecessary skips them entirely. */
+static bool need_sync(struct device *dev, struct dmapool_decision *d)
+{
+	if (!dev->dma_skip_sync)
+		return true;
+	dt_step(d, "skip-sync", "dma_dev_need_sync", "no: nothing to do",
+		"coherent device that has never bounced through SWIOTLB (dma_skip_sync)");
+	return false;
+}
+
+static void sync_single(struct device *dev, dma_addr_t addr, size_t size,
+			int dir, bool for_device)
+{
+	struct dmapool_decision d;
+	phys_addr_t pa;
+
+	if (!dev)
+		return;
+	dt_begin_map(&d, dev, for_device ? "sync_for_device" : "sync_for_cpu",
+		     size, dir, 0);
+	if (need_sync(dev, &d)) {
+		if (!check_dir(dev, dir, for_device ? "__dma_sync_single_for_device" :
+			       "__dma_sync_single_for_cpu", addr, size))
+			return;
+		pa = dma_to_phys(dev, addr);
+		if (pa == PHYS_NONE || !physmem_dram(dev->m, pa, size ? size : 1)) {
+			dt_step(&d, "memory", "dma_to_phys", "not RAM",
+				"DMA address %#llx+%#zx does not translate to simulated RAM",
+				(unsigned long long)addr, size);
+			report(dev->m, "sync-not-ram", dev, addr, size,
+			       "DMA-API: %s %s: sync of DMA address %#llx+%#zx, which is not RAM the device can reach",
+			       dev_driver_string(dev), dev->name,
+			       (unsigned long long)addr, size);
+			stream_end(dev, &d);
+			return;
+		}
+		if (for_device)
+			dma_direct_sync_single_for_device(dev, addr, size, dir, &d);
+		else
+			dma_direct_sync_single_for_cpu(dev, addr, size, dir, &d);
+		dt_result(&d, swiotlb_find_pool(dev, pa) ? bounce_name(dev) : "direct",
+			  pa, addr, NULL, DMAPOOL_ATTR_NONE);
+		if (swiotlb_find_pool(dev, pa))
+			dt_result_phys(&d, pa);
+	} else {
+		dt_result(&d, "direct", dma_to_phys(dev, addr), addr, NULL,
+			  DMAPOOL_ATTR_NONE);
+	}
+	stream_end(dev, &d);
+}
+
+DMAPOOL_API void dma_sync_single_for_cpu(struct device *dev, dma_addr_t addr,
+					 size_t size, enum dma_data_direction dir)
+{
+	sync_single(dev, addr, size, dir, false);
+}
+
+DMAPOOL_API void dma_sync_single_for_device(struct device *dev, dma_addr_t addr,
+					    size_t size, enum dma_data_direction dir)
+{
+	sync_single(dev, addr, size, dir, true);
+}
+
+/* ---- scatter-gather ---- */
+
+static int map_sg_i(struct device *dev, struct scatterlist *sgl, int nents,
+		    enum dma_data_direction dir, unsigned long attrs)
+{
+	struct dmapool_decision d, e;
+	struct dmapool_machine *m = dev->m;
+	struct scatterlist *sg = sgl;
+	int i, ret = nents;
+	const char *backend = "direct";
+
+	dt_begin_map(&d, dev, "map_sg", 0, dir, attrs);
+	iommu_note(dev, &d);
+	for (i = 0; i < nents && sg; i++, sg = sg_next_i(sg)) {
+		struct page *pg = (struct page *)(sg->page_link & ~SG_PAGE_LINK_MASK);
+		phys_addr_t phys;
+
+		d.size += sg->length;
+		if (!pg || !physmem_is_page(m, pg)) {
+			report(m, "map-bad-page", dev, 0, sg->length,
+			       "DMA-API: %s %s: dma_map_sg entry %d: not a struct page of this machine",
+			       dev_driver_string(dev), dev->name, i);
+			dt_step(&d, "entry", "dma_direct_map_sg", "not a page",
+				"entry %d has no page of this machine", i);
+			ret = -EINVAL;
+			break;
+		}
+		phys = ((phys_addr_t)dmapool_page_to_pfn(pg) << m->prof.page_shift) + sg->offset;
+		dt_begin_map(&e, dev, "map", sg->length, dir, attrs);
+		sg->dma_address = dma_direct_map_phys(dev, phys, sg->length, dir, attrs, true, &e);
+		if (i < DMAPOOL_DECISION_MAX_STEPS - 4)
+			dt_step(&d, "entry", "dma_direct_map_phys",
+				e.ok ? e.backend : "failed: -EIO",
+				"entry %d: phys %#llx len %#x -> dma %#llx", i,
+				(unsigned long long)phys, sg->length,
+				(unsigned long long)sg->dma_address);
+		if (sg->dma_address == DMA_MAPPING_ERROR) {
+			ret = -EIO;
+			break;
+		}
+		if (strcmp(e.backend, "direct"))
+			backend = e.backend;
+		sg->dma_length = sg->length;
+	}
+	if (ret < 0) {
+		/* unwind the mapped entries without syncing */
+		struct scatterlist *u = sgl;
+
+		for (int k = 0; k < i && u; k++, u = sg_next_i(u))
+			dma_direct_unmap_phys(dev, u->dma_address, u->dma_length, dir,
+					      attrs | DMA_ATTR_SKIP_CPU_SYNC, NULL);
+		dt_step(&d, "unwind", "dma_direct_unmap_sg", "unmapped",
+			"%d entries mapped before the failure were unmapped (DMA_ATTR_SKIP_CPU_SYNC)", i);
+		dt_result(&d, "none", PHYS_NONE, DMA_ERR, NULL, DMAPOOL_ATTR_NONE);
+	} else {
+		dt_result(&d, backend, nents ? dma_to_phys(dev, sgl->dma_address) : PHYS_NONE,
+			  nents ? sgl->dma_address : DMA_ERR, NULL, DMAPOOL_ATTR_NONE);
+	}
+	stream_end(dev, &d);
+	return ret;
+}
+
+/* __dma_map_sg_attrs(): > 0 entries, or a negative errno. */
+static int dma_map_sg_i(struct device *dev, struct scatterlist *sg, int nents,
+			enum dma_data_direction dir, unsigned long attrs)
+{
+	if (!dev || !check_dir(dev, dir, "__dma_map_sg_attrs", 0, 0))
+		return -EINVAL;
+	if (!check_mask(dev))
+		return 0;
+	if (!sg || nents <= 0) {
+		report(dev->m, "map-sg-empty", dev, 0, 0,
+		       "DMA-API: %s %s: dma_map_sg with %d entries",
+		       dev_driver_string(dev), dev->name, nents);
+		return -EINVAL;
+	}
+	return map_sg_i(dev, sg, nents, dir, attrs);
+}
+
+DMAPOOL_API unsigned int dma_map_sg_attrs(struct device *dev,
+					  struct scatterlist *sg, int nents,
+					  enum dma_data_direction dir,
+					  unsigned long attrs)
+{
+	int ret = dma_map_sg_i(dev, sg, nents, dir, attrs);
+
+	return ret < 0 ? 0 : (unsigned int)ret;
+}
+
+DMAPOOL_API int dma_map_sgtable(struct device *dev, struct sg_table *sgt,
+				enum dma_data_direction dir, unsigned long attrs)
+{
+	int nents;
+
+	if (!sgt)
+		return -EINVAL;
+	nents = dma_map_sg_i(dev, sgt->sgl, (int)sgt->orig_nents, dir, attrs);
+	if (nents < 0)
+		return nents;
+	sgt->nents = (unsigned int)nents;
+	return 0;
+}
+
+DMAPOOL_API void dma_unmap_sg_attrs(struct device *dev, struct scatterlist *sgl,
+				    int nents, enum dma_data_direction dir,
+				    unsigned long attrs)
+{
+	struct dmapool_decision d;
+	struct scatterlist *sg = sgl;
+
+	if (!dev || !check_dir(dev, dir, "dma_unmap_sg_attrs", 0, 0))
+		return;
+	dt_begin_map(&d, dev, "unmap_sg", 0, dir, attrs);
+	for (int i = 0; i < nents && sg; i++, sg = sg_next_i(sg)) {
+		d.size += sg->dma_length;
+		dma_direct_unmap_phys(dev, sg->dma_address, sg->dma_length, dir,
+				      attrs, i < 4 ? &d : NULL);
+	}
+	dt_result(&d, "direct", PHYS_NONE, sgl ? sgl->dma_address : DMA_ERR, NULL,
+		  DMAPOOL_ATTR_NONE);
+	stream_end(dev, &d);
+}
+
+static void sync_sg(struct device *dev, struct scatterlist *sgl, int nelems,
+		    int dir, bool for_device)
+{
+	struct dmapool_decision d;
+	struct scatterlist *sg = sgl;
+
+	if (!dev)
+		return;
+	dt_begin_map(&d, dev, for_device ? "sync_sg_for_device" : "sync_sg_for_cpu",
+		     0, dir, 0);
+	if (need_sync(dev, &d) &&
+	    check_dir(dev, dir, for_device ? "__dma_sync_sg_for_device" :
+		      "__dma_sync_sg_for_cpu", 0, 0)) {
+		for (int i = 0; i < nelems && sg; i++, sg = sg_next_i(sg)) {
+			struct dmapool_decision *dd = i < 4 ? &d : NULL;
+
+			d.size += sg->length;
+			if (for_device)
+				dma_direct_sync_single_for_device(dev, sg->dma_address,
+								  sg->length, dir, dd);
+			else
+				dma_direct_sync_single_for_cpu(dev, sg->dma_address,
+							       sg->length, dir, dd);
+		}
+	}
+	dt_result(&d, "direct", PHYS_NONE, sgl ? sgl->dma_address : DMA_ERR, NULL,
+		  DMAPOOL_ATTR_NONE);
+	stream_end(dev, &d);
+}
+
+DMAPOOL_API void dma_sync_sg_for_cpu(struct device *dev, struct scatterlist *sg,
+				     int nelems, enum dma_data_direction dir)
+{
+	sync_sg(dev, sg, nelems, dir, false);
+}
+
+DMAPOOL_API void dma_sync_sg_for_device(struct device *dev, struct scatterlist *sg,
+					int nelems, enum dma_data_direction dir)
+{
+	sync_sg(dev, sg, nelems, dir, true);
+}
+
+/* ---- limits ---- */
+
+DMAPOOL_API unsigned int dma_get_max_seg_size(struct device *dev)
+{
+	return dev ? (unsigned int)dev->max_seg_size : 65536;
+}
+
+DMAPOOL_API int dma_set_max_seg_size(struct device *dev, unsigned int size)
+{
+	if (!dev)
+		return -EIO;
+	dev->max_seg_size = size;
+	return 0;
+}
+
+DMAPOOL_API unsigned long dma_get_seg_boundary(struct device *dev)
+{
+	return dev && dev->seg_boundary ? (unsigned long)dev->seg_boundary : ~0UL;
+}
+
+DMAPOOL_API void dma_set_seg_boundary(struct device *dev, unsigned long mask)
+{
+	if (dev)
+		dev->seg_boundary = mask;
+}
+
+DMAPOOL_API void dma_set_min_align_mask(struct device *dev,
+					unsigned int min_align_mask)
+{
+	if (dev)
+		dev->min_align_mask = min_align_mask;
+}
+
+DMAPOOL_API unsigned int dma_get_min_align_mask(struct device *dev)
+{
+	return dev ? (unsigned int)dev->min_align_mask : 0;
+}
+
+/*
+ * sg_alloc_table_from_pages() (lib/scatterlist.c): physically contiguous
+ * runs of pages become one entry (up to a 4 GiB - 1 page segment), the
+ * first entry starts at offset, the last ends where size ends.
+ */
+DMAPOOL_API int sg_alloc_table_from_pages(struct sg_table *sgt,
+					  struct page **pages,
+					  unsigned int n_pages,
+					  unsigned int offset,
+					  unsigned long size, gfp_t gfp_mask)
+{
+	const uint64_t max_segment = 0xfffff000ULL;	/* ALIGN_DOWN(UINT_MAX, PAGE_SIZE) */
+	unsigned int chunks = 1, cur = 0, k = 0;
+	struct dmapool_machine *m;
+	uint64_t seg_len = 0, ps;
+	int ret;
+
+	if (!sgt)
+		return -EINVAL;
+	memset(sgt, 0, sizeof(*sgt));
+	if (!pages || !n_pages || !pages[0])
+		return -EINVAL;
+	m = machine_registry_find_va(pages[0]);
+	if (!m)
+		return -EINVAL;
+	ps = m->prof.page_size;
+	if (offset >= ps || size > n_pages * ps - offset)
+		return -EINVAL;
+	for (unsigned int i = 0; i < n_pages; i++)
+		if (!pages[i] || !physmem_is_page(m, pages[i]))
+			return -EINVAL;
+	for (unsigned int i = 1; i < n_pages; i++) {
+		seg_len += ps;
+		if (seg_len >= max_segment ||
+		    dmapool_page_to_pfn(pages[i]) != dmapool_page_to_pfn(pages[i - 1]) + 1) {
+			chunks++;
+			seg_len = 0;
+		}
+	}
+	ret = sg_alloc_table(sgt, chunks, gfp_mask);
+	if (ret)
+		return ret;
+	for (unsigned int i = 0; i < chunks; i++) {
+		unsigned int j;
+		uint64_t chunk;
+		struct scatterlist *s = &sgt->sgl[k++];
+
+		seg_len = 0;
+		for (j = cur + 1; j < n_pages; j++) {
+			seg_len += ps;
+			if (seg_len >= max_segment ||
+			    dmapool_page_to_pfn(pages[j]) != dmapool_page_to_pfn(pages[j - 1]) + 1)
+				break;
+		}
+		chunk = (uint64_t)(j - cur) * ps - offset;
+		s->page_link = (s->page_link & SG_PAGE_LINK_MASK) |
+			       (unsigned long)(uintptr_t)pages[cur];
+		s->offset = offset;
+		s->length = (unsigned int)(size < chunk ? size : chunk);
+		size -= size < chunk ? size : chunk;
+		offset = 0;
+		cur = j;
+	}
+	return 0;
 }

@@ -49,10 +49,16 @@ static int rmem_swiotlb_device_init(struct reserved_mem *rmem, struct device *de
 			return -ENOMEM;
 		p->start = rmem->base;
 		p->end = rmem->base + rmem->size;
-		p->nslabs = rmem->size >> 11;
+		p->nslabs = rmem->size >> IO_TLB_SHIFT;
 		p->nareas = 1;
 		p->present = true;
 		p->force = true;
+		p->for_alloc = true;
+		p->name = rmem->name;
+		if (swiotlb_pool_setup(p)) {
+			free(p);
+			return -ENOMEM;
+		}
 		rmem->priv = p;
 	}
 	dev->restricted = p;
@@ -589,8 +595,10 @@ void rmem_free_all(struct dmapool_machine *m)
 	for (size_t i = 0; i < m->n_rmem; i++) {
 		struct reserved_mem *r = &m->rmem[i];
 
-		if (r->kind == RMEM_RESTRICTED)
+		if (r->kind == RMEM_RESTRICTED && r->priv) {
+			swiotlb_pool_teardown(r->priv);
 			free(r->priv);
+		}
 		free(r->name);
 		free(r->path);
 		free(r->compatible);

@@ -668,3 +668,89 @@ int buddy_take_range(struct dmapool_machine *m, phys_addr_t start,
 	return buddy_core_take_range(m->buddy, pfn_down(m, start),
 				     pfn_up(m, end));
 }
+
+/* ------------------------------------------------------------------ */
+/* Kernel-named entry points (include/linux-compat/linux/gfp.h)        */
+
+/*
+ * alloc_pages() and friends act on the calling thread's machine
+ * (dmapool_machine_use(), else the newest); the free calls find the
+ * machine from the page or address.  Memory is not zeroed unless
+ * __GFP_ZERO is passed, as in the kernel (fresh simulated RAM reads zero).
+ */
+DMAPOOL_API struct page *alloc_pages(gfp_t gfp, unsigned int order)
+{
+	struct dmapool_machine *m = machine_current();
+	phys_addr_t pa;
+
+	if (!m)
+		return NULL;
+	pa = alloc_pages_i(m, gfp, order);
+	if (pa == PHYS_NONE)
+		return NULL;
+	if (gfp & __GFP_ZERO) {
+		uint8_t *p = physmem_dram(m, pa, (size_t)1 << (m->prof.page_shift + order));
+
+		if (p)
+			memset(p, 0, (size_t)1 << (m->prof.page_shift + order));
+	}
+	return dmapool_pfn_to_page(m, pa >> m->prof.page_shift);
+}
+
+DMAPOOL_API void __free_pages(struct page *page, unsigned int order)
+{
+	struct dmapool_machine *m;
+	uint64_t pfn;
+
+	if (!page)
+		return;
+	m = machine_registry_find_va(page);
+	pfn = dmapool_page_to_pfn(page);
+	if (!m || pfn == ~0ULL || !m->buddy ||
+	    buddy_core_free(m->buddy, pfn, order)) {
+		if (!m)
+			m = machine_current();
+		if (m)
+			report(m, "free-pages-invalid", NULL,
+			       pfn == ~0ULL ? 0 : pfn << m->prof.page_shift,
+			       (uint64_t)1 << (m->prof.page_shift + order),
+			       "__free_pages(%p, order %u): not a block alloc_pages() returned with that order (or already freed); nothing freed",
+			       (void *)page, order);
+	}
+}
+
+DMAPOOL_API unsigned long __get_free_pages(gfp_t gfp, unsigned int order)
+{
+	struct page *page = alloc_pages(gfp, order);
+	void *va = page ? dmapool_page_address(page) : NULL;
+
+	if (page && !va) {	/* no linear address (cannot be returned) */
+		__free_pages(page, order);
+		return 0;
+	}
+	return (unsigned long)(uintptr_t)va;
+}
+
+DMAPOOL_API unsigned long get_zeroed_page(gfp_t gfp)
+{
+	return __get_free_pages(gfp | __GFP_ZERO, 0);
+}
+
+DMAPOOL_API void free_pages(unsigned long addr, unsigned int order)
+{
+	struct page *page;
+
+	if (!addr)
+		return;
+	page = dmapool_virt_to_page((const void *)(uintptr_t)addr);
+	if (!page) {
+		struct dmapool_machine *m = machine_current();
+
+		if (m)
+			report(m, "free-pages-invalid", NULL, addr, 0,
+			       "free_pages(%#lx, order %u): not a linear-map address of a simulated machine; nothing freed",
+			       addr, order);
+		return;
+	}
+	__free_pages(page, order);
+}

@@ -318,7 +318,36 @@ enum dmapool_attr physmem_attr(struct dmapool_machine *m, const void *va)
 			break;
 		}
 	pthread_mutex_unlock(&m->pm.lock);
+	if (attr == DMAPOOL_ATTR_NONE && vmalloc_lookup(m, va, NULL))
+		attr = DMAPOOL_ATTR_WB;
 	return attr;
+}
+
+phys_addr_t physmem_linear_to_phys(struct dmapool_machine *m, const void *va)
+{
+	const uint8_t *p = va;
+
+	for (size_t i = 0; i < m->pm.nbanks; i++) {
+		struct pm_bank *b = &m->pm.banks[i];
+
+		if (p >= b->linear && p < b->linear + b->size)
+			return b->base + (phys_addr_t)(p - b->linear);
+	}
+	return PHYS_NONE;
+}
+
+void *physmem_map_pages_at(struct dmapool_machine *m, phys_addr_t pa,
+			   size_t len, void *at)
+{
+	struct pm_bank *b = bank_of(m, pa, len);
+	void *va;
+
+	if (!b || !at)
+		return NULL;
+	va = mmap(at, len, PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_NORESERVE | MAP_FIXED, b->fd,
+		  (off_t)(pa - b->base));
+	return va == MAP_FAILED ? NULL : va;
 }
 
 void physmem_linear_protect(struct dmapool_machine *m, phys_addr_t pa,

@@ -27,9 +27,17 @@
  * back to the buddy.  Bookkeeping lives in host memory: one header per
  * slab (or per large allocation) in a hash keyed by its first pfn.
  *
+ * The kernel-named calls (kmalloc, kzalloc, kcalloc, kfree, ksize,
+ * kmalloc_size_roundup, kmem_cache_*) act on the calling thread's machine
+ * (dmapool_machine_use(), else the newest); kfree and kmem_cache_free find
+ * the machine from the pointer.  A kmem_cache is a named object size: its
+ * objects come from the kmalloc class that fits ALIGN(size, align), so
+ * they have at least the requested alignment.
+ *
  * Left out: per-cpu slabs and partial lists, freelist randomisation and
  * hardening, kmalloc-cg/-rcl/random caches, red zones and poisoning,
- * cache merging, kmem_cache_create() for other caches.
+ * cache merging, separate slabs per kmem_cache, constructors run once per
+ * slab (here: on every allocation).
  */
 #include "internal.h"
 
@@ -226,6 +234,12 @@ static struct slab_state *state_create(const struct dmapool_machine *m)
 
 	if (!s)
 		return NULL;
+	/* __kmalloc_minalign(): the small classes exist only when unaligned
+	 * kmalloc buffers can be bounced, i.e. a SWIOTLB was allocated at
+	 * boot; otherwise the minimum is dma_get_cache_alignment() */
+	if (m->prof.bounce_unaligned_kmalloc && !m->swiotlb.present &&
+	    kmin < m->prof.cache_line)
+		kmin = m->prof.cache_line;
 	if (!is_pow2_u64(kmin))
 		kmin = 1u << fls64_u(kmin);
 	if (kmin < 8)
@@ -540,4 +554,151 @@ size_t ksize_sim(struct dmapool_machine *m, const void *p)
 	}
 	pthread_mutex_unlock(&s->lock);
 	return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* Kernel-named entry points (include/linux-compat/linux/slab.h)       */
+
+static struct dmapool_machine *mem_machine(void)
+{
+	return machine_current();
+}
+
+DMAPOOL_API void *kmalloc(size_t size, gfp_t flags)
+{
+	struct dmapool_machine *m = mem_machine();
+	void *p;
+
+	if (!m)
+		return NULL;
+	p = kmalloc_sim(m, size, flags & GFPI_DMA);
+	if (p && p != KMALLOC_ZERO_SIZE_PTR && (flags & __GFP_ZERO))
+		memset(p, 0, size);
+	return p;
+}
+
+DMAPOOL_API void *kzalloc(size_t size, gfp_t flags)
+{
+	return kmalloc(size, flags | __GFP_ZERO);
+}
+
+DMAPOOL_API void *kcalloc(size_t n, size_t size, gfp_t flags)
+{
+	if (size && n > SIZE_MAX / size)
+		return NULL;
+	return kmalloc(n * size, flags | __GFP_ZERO);
+}
+
+DMAPOOL_API void *kmalloc_array(size_t n, size_t size, gfp_t flags)
+{
+	if (size && n > SIZE_MAX / size)
+		return NULL;
+	return kmalloc(n * size, flags);
+}
+
+DMAPOOL_API void kfree(const void *p)
+{
+	struct dmapool_machine *m;
+
+	if (!p || p == KMALLOC_ZERO_SIZE_PTR)
+		return;
+	m = machine_registry_find_va(p);
+	if (m && !kfree_sim(m, p))
+		return;
+	if (!m)
+		m = mem_machine();
+	if (m)
+		report(m, "kfree-invalid", NULL, (uint64_t)(uintptr_t)p, 0,
+		       "kfree(%p): not an object kmalloc() returned (or already freed); nothing freed",
+		       p);
+}
+
+DMAPOOL_API size_t ksize(const void *p)
+{
+	struct dmapool_machine *m;
+
+	if (!p || p == KMALLOC_ZERO_SIZE_PTR)
+		return 0;
+	m = machine_registry_find_va(p);
+	return m ? ksize_sim(m, p) : 0;
+}
+
+DMAPOOL_API size_t kmalloc_size_roundup(size_t size)
+{
+	struct dmapool_machine *m = mem_machine();
+
+	return m ? kmalloc_size_roundup_sim(m, size) : size;
+}
+
+struct kmem_cache {
+	char *name;
+	size_t size, objsize;
+	unsigned int align;
+	unsigned int flags;
+	void (*ctor)(void *);
+	struct dmapool_machine *m;
+};
+
+DMAPOOL_API struct kmem_cache *kmem_cache_create(const char *name,
+						 unsigned int size,
+						 unsigned int align,
+						 unsigned int flags,
+						 void (*ctor)(void *))
+{
+	struct dmapool_machine *m = mem_machine();
+	struct kmem_cache *c;
+
+	if (!m || !name || !size || (align & (align - 1)))
+		return NULL;
+	c = calloc(1, sizeof(*c));
+	if (!c || !(c->name = strdup(name))) {
+		free(c);
+		return NULL;
+	}
+	c->size = size;
+	c->align = align ? align : 1;
+	c->objsize = ALIGN_UP((size_t)size, (size_t)c->align);
+	c->flags = flags;
+	c->ctor = ctor;
+	c->m = m;
+	return c;
+}
+
+DMAPOOL_API void *kmem_cache_alloc(struct kmem_cache *c, gfp_t flags)
+{
+	void *p;
+
+	if (!c)
+		return NULL;
+	p = kmalloc_sim(c->m, c->objsize, flags & GFPI_DMA);
+	if (!p)
+		return NULL;
+	if (flags & __GFP_ZERO)
+		memset(p, 0, c->size);
+	if (c->ctor)
+		c->ctor(p);
+	return p;
+}
+
+DMAPOOL_API void *kmem_cache_zalloc(struct kmem_cache *c, gfp_t flags)
+{
+	return kmem_cache_alloc(c, flags | __GFP_ZERO);
+}
+
+DMAPOOL_API void kmem_cache_free(struct kmem_cache *c, void *p)
+{
+	if (!c || !p)
+		return;
+	if (kfree_sim(c->m, p))
+		report(c->m, "kfree-invalid", NULL, (uint64_t)(uintptr_t)p, c->size,
+		       "kmem_cache_free(%s, %p): not an object of this machine's caches; nothing freed",
+		       c->name, p);
+}
+
+DMAPOOL_API void kmem_cache_destroy(struct kmem_cache *c)
+{
+	if (!c)
+		return;
+	free(c->name);
+	free(c);
 }

@@ -9,15 +9,28 @@
  * to 2MB" at 2 GiB).  The pool comes from memblock below the DMA limit,
  * top-down, halving on failure down to 1 MiB.
  *
- * Left out here: slot allocation and bouncing (the streaming issue), the
- * dynamic pools of CONFIG_SWIOTLB_DYNAMIC (off in Debian).
+ * Run time (swiotlb_tbl_map_single, swiotlb_release_slots, swiotlb_bounce,
+ * swiotlb_map, swiotlb_alloc/free): 2 KiB slots in 128-slot segments,
+ * nareas areas with a next-fit cursor each, the kernel's alignment rules
+ * (min_align_mask, page alignment of mappings >= PAGE_SIZE, the segment
+ * boundary of the device) and its copies: map copies the original into the
+ * slot for every direction, unmap and sync_for_cpu copy back for
+ * FROM_DEVICE / BIDIRECTIONAL, sync_for_device copies in for TO_DEVICE /
+ * BIDIRECTIONAL.  The slot search returns exactly the slot the kernel's
+ * swiotlb_search_pool_area() finds, but it does not walk slot by slot: a
+ * 128-bit free mask per segment and a max tree of the longest free run per
+ * segment skip everything that cannot hold the request.
+ *
+ * Left out: the dynamic pools of CONFIG_SWIOTLB_DYNAMIC (off in Debian),
+ * memory encryption, per-CPU area choice (one CPU: the search starts in
+ * area 0), debugfs, and time: "buffer is full" is ratelimited to its first
+ * 10 lines per pool (the kernel allows 10 per 5 s; a simulated run is
+ * instantaneous).
  */
 #include <ctype.h>
 
 #include "internal.h"
 
-#define IO_TLB_SHIFT	11
-#define IO_TLB_SEGSIZE	128
 #define IO_TLB_DEFAULT	((64 * SZ_1M) >> IO_TLB_SHIFT)
 #define IO_TLB_MIN	((SZ_1M) >> IO_TLB_SHIFT)
 
@@ -146,6 +159,644 @@ void swiotlb_init(struct dmapool_machine *m)
 	p->end = base + (nslabs << IO_TLB_SHIFT);
 	p->present = true;
 	p->force = m->bp.swiotlb_force;
+	p->name = "default";
+	if (swiotlb_pool_setup(p)) {
+		klog(m, "libdmapool: software IO TLB: out of host memory for the slot table");
+		p->present = false;
+		return;
+	}
 	klog(m, "software IO TLB: mapped [mem %s-%s] (%lluMB)", fmt_pa(m, p->start, a),
 	     fmt_pa(m, p->end, b), (unsigned long long)((nslabs << IO_TLB_SHIFT) >> 20));
+}
+
+/* ------------------------------------------------------------------ */
+/* Slot tables                                                         */
+
+typedef unsigned __int128 u128;
+
+#define SEG_ALL	(~(u128)0)
+
+static unsigned run_max128(u128 x)
+{
+	unsigned n = 0;
+
+	/* longest run of ones: count shift-and steps until empty */
+	while (x) {
+		x &= x >> 1;
+		n++;
+	}
+	return n;
+}
+
+static void tree_update(struct io_tlb_pool *p, uint64_t seg)
+{
+	uint64_t i = p->tree_leaves + seg;
+
+	p->segtree[i] = (uint8_t)run_max128(p->freemap[seg]);
+	for (i >>= 1; i; i >>= 1) {
+		uint8_t a = p->segtree[2 * i], b = p->segtree[2 * i + 1];
+
+		p->segtree[i] = a > b ? a : b;
+	}
+}
+
+/* First segment in [lo, hi) whose longest free run is >= n; hi if none. */
+static uint64_t tree_find(const struct io_tlb_pool *p, uint64_t lo, uint64_t hi,
+			  unsigned n)
+{
+	uint64_t i;
+
+	while (lo < hi) {
+		/* climb from leaf lo while it is a left-aligned subtree in range */
+		uint64_t span = 1;
+
+		i = p->tree_leaves + lo;
+		while (!(i & 1) && i > 1 && lo + span * 2 <= hi) {
+			i >>= 1;
+			span <<= 1;
+		}
+		if (p->segtree[i] >= n) {
+			/* descend to the leftmost qualifying leaf */
+			while (i < p->tree_leaves)
+				i = p->segtree[2 * i] >= n ? 2 * i : 2 * i + 1;
+			return i - p->tree_leaves;
+		}
+		lo += span;
+	}
+	return hi;
+}
+
+int swiotlb_pool_setup(struct io_tlb_pool *p)
+{
+	uint64_t leaves = 1;
+
+	if (!p->nareas)
+		p->nareas = 1;
+	p->area_nslabs = p->nslabs / p->nareas;
+	p->nsegs = (p->nslabs + IO_TLB_SEGSIZE - 1) / IO_TLB_SEGSIZE;
+	while (leaves < p->nsegs)
+		leaves <<= 1;
+	p->tree_leaves = leaves;
+	p->slots = calloc(p->nslabs ? p->nslabs : 1, sizeof(*p->slots));
+	p->areas = calloc(p->nareas, sizeof(*p->areas));
+	p->freemap = calloc(p->nsegs ? p->nsegs : 1, sizeof(*p->freemap));
+	p->segtree = calloc(2 * leaves, 1);
+	if (!p->slots || !p->areas || !p->freemap || !p->segtree ||
+	    pthread_mutex_init(&p->lock, NULL)) {
+		free(p->slots);
+		free(p->areas);
+		free(p->freemap);
+		free(p->segtree);
+		p->slots = NULL;
+		p->areas = NULL;
+		p->freemap = NULL;
+		p->segtree = NULL;
+		return -ENOMEM;
+	}
+	for (uint64_t i = 0; i < p->nslabs; i++)
+		p->slots[i].orig_addr = PHYS_NONE;
+	for (uint64_t g = 0; g < p->nsegs; g++) {
+		uint64_t left = p->nslabs - g * IO_TLB_SEGSIZE;
+
+		p->freemap[g] = left >= IO_TLB_SEGSIZE ? SEG_ALL :
+				(((u128)1 << left) - 1);
+		p->segtree[leaves + g] = (uint8_t)(left >= IO_TLB_SEGSIZE ?
+						   IO_TLB_SEGSIZE : left);
+	}
+	for (uint64_t i = leaves - 1; i; i--) {
+		uint8_t a = p->segtree[2 * i], b = p->segtree[2 * i + 1];
+
+		p->segtree[i] = a > b ? a : b;
+	}
+	p->ready = true;
+	return 0;
+}
+
+void swiotlb_pool_teardown(struct io_tlb_pool *p)
+{
+	if (!p || !p->ready)
+		return;
+	free(p->slots);
+	free(p->areas);
+	free(p->freemap);
+	free(p->segtree);
+	p->slots = NULL;
+	p->areas = NULL;
+	p->freemap = NULL;
+	p->segtree = NULL;
+	pthread_mutex_destroy(&p->lock);
+	p->ready = false;
+}
+
+struct io_tlb_pool *dev_io_tlb_pool(const struct device *dev)
+{
+	if (dev->restricted)
+		return dev->restricted->ready ? dev->restricted : NULL;
+	return dev->m->swiotlb.present && dev->m->swiotlb.ready ?
+		&dev->m->swiotlb : NULL;
+}
+
+bool is_swiotlb_active(const struct device *dev)
+{
+	const struct io_tlb_pool *p = dev_io_tlb_pool(dev);
+
+	return p && p->nslabs;
+}
+
+bool is_swiotlb_force_bounce(const struct device *dev)
+{
+	const struct io_tlb_pool *p = dev_io_tlb_pool(dev);
+
+	return p && p->force;
+}
+
+struct io_tlb_pool *swiotlb_find_pool(const struct device *dev, phys_addr_t pa)
+{
+	struct io_tlb_pool *p = dev_io_tlb_pool(dev);
+
+	return p && pa >= p->start && pa < p->end ? p : NULL;
+}
+
+size_t swiotlb_max_mapping_size(const struct device *dev)
+{
+	uint64_t min_align = dev->min_align_mask ?
+		ALIGN_UP(dev->min_align_mask, IO_TLB_SIZE) : 0;
+
+	return (size_t)IO_TLB_SIZE * IO_TLB_SEGSIZE - min_align;
+}
+
+uint64_t swiotlb_used(struct io_tlb_pool *p)
+{
+	uint64_t used = 0;
+
+	for (unsigned a = 0; a < p->nareas; a++)
+		used += p->areas[a].used;
+	return used;
+}
+
+/* ------------------------------------------------------------------ */
+/* Slot search (swiotlb_search_pool_area / swiotlb_find_slots)          */
+
+struct slot_query {
+	unsigned nslots;
+	uint64_t alloc_align_mask;	/* includes IO_TLB_SIZE - 1 */
+	uint64_t iotlb_align_mask;
+	phys_addr_t orig_addr;
+	dma_addr_t tbl_dma_addr;	/* pool start on the bus, & boundary */
+	uint64_t max_slots;		/* segment-boundary span in slots */
+};
+
+/* Does slot index (pool-absolute) pass the alignment tests? */
+static bool slot_aligned(const struct slot_query *q, uint64_t idx)
+{
+	dma_addr_t tlb = q->tbl_dma_addr + (idx << IO_TLB_SHIFT);
+
+	if (tlb & q->alloc_align_mask)
+		return false;
+	if (q->orig_addr && (tlb & q->iotlb_align_mask) !=
+	    (q->orig_addr & q->iotlb_align_mask))
+		return false;
+	return true;
+}
+
+static bool span_boundary(const struct slot_query *q, uint64_t idx)
+{
+	uint64_t shift = (q->tbl_dma_addr + IO_TLB_SIZE - 1) >> IO_TLB_SHIFT;
+	uint64_t off = (shift + idx) & (q->max_slots - 1);
+
+	return off + q->nslots > q->max_slots;
+}
+
+/* Starts in segment g, restricted to slots [lo, hi) of the pool, where a
+ * run of nslots free slots fits inside the segment: the lowest one that
+ * passes the alignment and boundary tests, or UINT64_MAX. */
+static uint64_t seg_first_fit(const struct io_tlb_pool *p,
+			      const struct slot_query *q, uint64_t g,
+			      uint64_t lo, uint64_t hi)
+{
+	uint64_t base = g * IO_TLB_SEGSIZE;
+	u128 c = p->freemap[g];
+
+	/* c: positions where nslots consecutive ones start */
+	for (unsigned have = 1; have < q->nslots && c; ) {
+		unsigned step = have <= q->nslots - have ? have : q->nslots - have;
+
+		c &= c >> step;
+		have += step;
+	}
+	if (lo > base)
+		c &= lo - base >= 128 ? 0 : ~(((u128)1 << (lo - base)) - 1);
+	if (hi < base + IO_TLB_SEGSIZE)
+		c &= hi <= base ? 0 : (((u128)1 << (hi - base)) - 1);
+	while (c) {
+		uint64_t lo64 = (uint64_t)c, bit;
+
+		bit = lo64 ? (uint64_t)__builtin_ctzll(lo64) :
+			64 + (uint64_t)__builtin_ctzll((uint64_t)(c >> 64));
+		if (slot_aligned(q, base + bit) && !span_boundary(q, base + bit))
+			return base + bit;
+		c &= c - 1;
+	}
+	return UINT64_MAX;
+}
+
+/* First fitting start in pool slots [lo, hi), or UINT64_MAX. */
+static uint64_t range_first_fit(const struct io_tlb_pool *p,
+				const struct slot_query *q, uint64_t lo,
+				uint64_t hi)
+{
+	uint64_t g = lo / IO_TLB_SEGSIZE, gend;
+
+	if (lo >= hi)
+		return UINT64_MAX;
+	gend = (hi - 1) / IO_TLB_SEGSIZE + 1;
+	while (g < gend) {
+		uint64_t r;
+
+		g = tree_find(p, g, gend, q->nslots);
+		if (g >= gend)
+			break;
+		r = seg_first_fit(p, q, g, lo, hi);
+		if (r != UINT64_MAX)
+			return r;
+		g++;
+	}
+	return UINT64_MAX;
+}
+
+/* Mark [idx, idx + n) used or free in the summary structures. */
+static void slots_mark(struct io_tlb_pool *p, uint64_t idx, unsigned n, bool used)
+{
+	while (n) {
+		uint64_t g = idx / IO_TLB_SEGSIZE, off = idx % IO_TLB_SEGSIZE;
+		unsigned k = (unsigned)(IO_TLB_SEGSIZE - off) < n ?
+			(unsigned)(IO_TLB_SEGSIZE - off) : n;
+		u128 bits = (k >= 128 ? SEG_ALL : (((u128)1 << k) - 1)) << off;
+
+		if (used)
+			p->freemap[g] &= ~bits;
+		else
+			p->freemap[g] |= bits;
+		tree_update(p, g);
+		idx += k;
+		n -= k;
+	}
+}
+
+/*
+ * swiotlb_search_pool_area(): the kernel walks from the area's cursor,
+ * wrapping to the area start, and takes the first aligned slot whose free
+ * run within its segment holds nslots.  The same answer: the first fit in
+ * [cursor, area end), else in [area start, cursor).
+ */
+static int64_t search_area(struct io_tlb_pool *p, const struct slot_query *q,
+			   unsigned aidx, size_t alloc_size, unsigned offset)
+{
+	struct io_tlb_area *a = &p->areas[aidx];
+	uint64_t base = (uint64_t)aidx * p->area_nslabs;
+	uint64_t idx;
+
+	if (q->nslots > p->area_nslabs - a->used)
+		return -1;
+	idx = range_first_fit(p, q, base + a->index, base + p->area_nslabs);
+	if (idx == UINT64_MAX)
+		idx = range_first_fit(p, q, base, base + a->index);
+	if (idx == UINT64_MAX)
+		return -1;
+	for (uint64_t i = idx; i < idx + q->nslots; i++)
+		p->slots[i].alloc_size = (uint32_t)(alloc_size -
+			(offset + ((i - idx) << IO_TLB_SHIFT)));
+	slots_mark(p, idx, q->nslots, true);
+	a->index = idx - base + q->nslots;
+	if (a->index >= p->area_nslabs)
+		a->index = 0;
+	a->used += q->nslots;
+	return (int64_t)idx;
+}
+
+static unsigned align_offset(const struct device *dev, uint64_t align_mask,
+			     uint64_t addr)
+{
+	return (unsigned)(addr & dev->min_align_mask &
+			  (align_mask | (IO_TLB_SIZE - 1)));
+}
+
+/* swiotlb_find_slots(): areas in turn from area 0 (one CPU). */
+static int64_t find_slots(struct device *dev, struct io_tlb_pool *p,
+			  phys_addr_t orig_addr, size_t alloc_size,
+			  uint64_t alloc_align_mask)
+{
+	struct slot_query q;
+	uint64_t boundary = dev->seg_boundary;
+	dma_addr_t start_dma = phys_to_dma(dev, p->start);
+	int64_t idx = -1;
+
+	q.nslots = (unsigned)((alloc_size + IO_TLB_SIZE - 1) >> IO_TLB_SHIFT);
+	if (!q.nslots || alloc_size > (size_t)IO_TLB_SIZE * p->nslabs)
+		return -1;
+	q.iotlb_align_mask = dev->min_align_mask;
+	if (!alloc_align_mask && !q.iotlb_align_mask && alloc_size >= (1u << dev->m->prof.page_shift))
+		alloc_align_mask = (1u << dev->m->prof.page_shift) - 1;
+	alloc_align_mask |= IO_TLB_SIZE - 1;
+	q.iotlb_align_mask &= ~alloc_align_mask;
+	q.alloc_align_mask = alloc_align_mask;
+	q.orig_addr = orig_addr;
+	q.tbl_dma_addr = start_dma & boundary;
+	/* get_max_slots() */
+	q.max_slots = boundary == ~0ULL ? 1ULL << (64 - IO_TLB_SHIFT) :
+		(boundary + 1 + IO_TLB_SIZE - 1) >> IO_TLB_SHIFT;
+	if (!is_pow2_u64(q.max_slots))
+		q.max_slots = 1ULL << (fls64_u(q.max_slots) - 1);
+	pthread_mutex_lock(&p->lock);
+	for (unsigned a = 0; a < p->nareas && idx < 0; a++)
+		idx = search_area(p, &q, a, alloc_size,
+				  align_offset(dev, 0, orig_addr));
+	if (idx >= 0) {
+		uint64_t used = swiotlb_used(p);
+
+		if (used > p->used_hiwater)
+			p->used_hiwater = used;
+	}
+	pthread_mutex_unlock(&p->lock);
+	return idx;
+}
+
+/* swiotlb_release_slots() */
+static void release_slots(struct device *dev, struct io_tlb_pool *p,
+			  phys_addr_t tlb_addr)
+{
+	unsigned offset = align_offset(dev, 0, tlb_addr);
+	uint64_t index = (tlb_addr - offset - p->start) >> IO_TLB_SHIFT;
+	unsigned nslots, aidx;
+
+	pthread_mutex_lock(&p->lock);
+	if (index >= p->nslabs || p->slots[index].pad_slots > index) {
+		pthread_mutex_unlock(&p->lock);
+		return;
+	}
+	index -= p->slots[index].pad_slots;
+	nslots = (unsigned)((p->slots[index].alloc_size + offset + IO_TLB_SIZE - 1) >> IO_TLB_SHIFT);
+	if (index + nslots > p->nslabs)
+		nslots = (unsigned)(p->nslabs - index);
+	aidx = (unsigned)(index / p->area_nslabs);
+	for (uint64_t i = index; i < index + nslots; i++) {
+		p->slots[i].orig_addr = PHYS_NONE;
+		p->slots[i].alloc_size = 0;
+		p->slots[i].pad_slots = 0;
+	}
+	slots_mark(p, index, nslots, false);
+	if (aidx < p->nareas)
+		p->areas[aidx].used -= nslots;
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* ------------------------------------------------------------------ */
+/* Copies                                                              */
+
+/*
+ * swiotlb_bounce(): TO_DEVICE copies original -> slot, otherwise
+ * slot -> original, bounded by what the mapping recorded.
+ */
+static void swiotlb_bounce(struct device *dev, struct io_tlb_pool *p,
+			   phys_addr_t tlb_addr, size_t size,
+			   enum dma_data_direction dir,
+			   struct dmapool_decision *d)
+{
+	struct dmapool_machine *m = dev->m;
+	uint64_t index = (tlb_addr - p->start) >> IO_TLB_SHIFT;
+	phys_addr_t orig;
+	size_t alloc_size;
+	unsigned tlb_offset, orig_offset;
+
+	if (index >= p->nslabs)
+		return;
+	orig = p->slots[index].orig_addr;
+	alloc_size = p->slots[index].alloc_size;
+	if (orig == PHYS_NONE)
+		return;
+	tlb_offset = (unsigned)(tlb_addr & (IO_TLB_SIZE - 1));
+	orig_offset = align_offset(dev, 0, orig);
+	if (tlb_offset < orig_offset) {
+		dev_warn_once_i(dev, &dev->m->once.swiotlb_access,
+				"Access before mapping start detected. orig offset %u, requested offset %u.",
+				orig_offset, tlb_offset);
+		return;
+	}
+	tlb_offset -= orig_offset;
+	if (tlb_offset > alloc_size) {
+		dev_warn_once_i(dev, &dev->m->once.swiotlb_overflow,
+				"Buffer overflow detected. Allocation size: %zu. Mapping size: %zu+%u.",
+				alloc_size, size, tlb_offset);
+		return;
+	}
+	orig += tlb_offset;
+	alloc_size -= tlb_offset;
+	if (size > alloc_size) {
+		dev_warn_once_i(dev, &dev->m->once.swiotlb_overflow2,
+				"Buffer overflow detected. Allocation size: %zu. Mapping size: %zu.",
+				alloc_size, size);
+		size = alloc_size;
+	}
+	if (dir == DMA_TO_DEVICE)
+		cpu_copy_phys(m, tlb_addr, orig, size);
+	else
+		cpu_copy_phys(m, orig, tlb_addr, size);
+	dt_step(d, "bounce-copy", "swiotlb_bounce", dir == DMA_TO_DEVICE ?
+		"original -> slot" : "slot -> original",
+		"copy %#zx bytes between original %#llx and slot %#llx", size,
+		(unsigned long long)orig, (unsigned long long)tlb_addr);
+}
+
+/* ------------------------------------------------------------------ */
+/* Map, unmap, sync                                                    */
+
+static phys_addr_t tbl_map_single(struct device *dev, phys_addr_t orig_addr,
+				  size_t mapping_size, uint64_t alloc_align_mask,
+				  unsigned long attrs, struct dmapool_decision *d)
+{
+	struct io_tlb_pool *p = dev_io_tlb_pool(dev);
+	unsigned offset, pad_slots;
+	size_t size;
+	int64_t index;
+	phys_addr_t tlb_addr;
+
+	if (!p || !p->nslabs) {
+		dev_klog(dev, "Can not allocate SWIOTLB buffer earlier and can't now provide you with the DMA bounce buffer");
+		dt_step(d, "swiotlb", "swiotlb_tbl_map_single", "fail",
+			"the device has no SWIOTLB pool");
+		return PHYS_NONE;
+	}
+	offset = align_offset(dev, alloc_align_mask, orig_addr);
+	size = ALIGN_UP(mapping_size + offset, alloc_align_mask + 1);
+	index = find_slots(dev, p, orig_addr, size, alloc_align_mask);
+	if (index < 0) {
+		uint64_t used;
+
+		pthread_mutex_lock(&p->lock);
+		used = swiotlb_used(p);
+		pthread_mutex_unlock(&p->lock);
+		dt_step(d, "swiotlb", "swiotlb_find_slots", "no slot",
+			"%zu bytes need %zu contiguous slots inside one %u-slot segment; %llu of %llu slots used",
+			size, (size + IO_TLB_SIZE - 1) >> IO_TLB_SHIFT, IO_TLB_SEGSIZE,
+			(unsigned long long)used, (unsigned long long)p->nslabs);
+		if (!(attrs & DMA_ATTR_NO_WARN) &&
+		    __atomic_fetch_add(&p->warn_full, 1, __ATOMIC_RELAXED) < 10)
+			dev_klog(dev, "swiotlb buffer is full (sz: %llu bytes), total %llu (slots), used %llu (slots)",
+				 (unsigned long long)size, (unsigned long long)p->nslabs,
+				 (unsigned long long)used);
+		return PHYS_NONE;
+	}
+	dev->dma_skip_sync = false;	/* dma_reset_need_sync() */
+	pad_slots = offset >> IO_TLB_SHIFT;
+	offset &= IO_TLB_SIZE - 1;
+	index += pad_slots;
+	pthread_mutex_lock(&p->lock);
+	p->slots[index].pad_slots = (uint16_t)pad_slots;
+	for (uint64_t i = 0; i < ((size + IO_TLB_SIZE - 1) >> IO_TLB_SHIFT) - pad_slots; i++)
+		p->slots[index + i].orig_addr = orig_addr + (i << IO_TLB_SHIFT);
+	pthread_mutex_unlock(&p->lock);
+	tlb_addr = p->start + ((uint64_t)index << IO_TLB_SHIFT) + offset;
+	dt_step(d, "swiotlb", "swiotlb_find_slots", "found",
+		"%s pool: %llu slot(s) at index %lld (area %llu), %llu of %llu slots now used",
+		p->name ? p->name : "default",
+		(unsigned long long)((size + IO_TLB_SIZE - 1) >> IO_TLB_SHIFT),
+		(long long)index, (unsigned long long)(index / p->area_nslabs),
+		(unsigned long long)swiotlb_used(p), (unsigned long long)p->nslabs);
+	/* 6.12 copies the original in for every direction */
+	swiotlb_bounce(dev, p, tlb_addr, mapping_size, DMA_TO_DEVICE, d);
+	return tlb_addr;
+}
+
+dma_addr_t swiotlb_map(struct device *dev, phys_addr_t phys, size_t size,
+		       enum dma_data_direction dir, unsigned long attrs,
+		       struct dmapool_decision *d)
+{
+	phys_addr_t tlb;
+	dma_addr_t dma;
+
+	tlb = tbl_map_single(dev, phys, size, 0, attrs, d);
+	if (tlb == PHYS_NONE)
+		return DMA_ERR;
+	dma = phys_to_dma(dev, tlb);
+	if (!dma_capable(dev, dma, size)) {
+		struct io_tlb_pool *p = dev_io_tlb_pool(dev);
+
+		release_slots(dev, p, tlb);
+		dt_step(d, "swiotlb", "dma_capable", "no",
+			"the slot's bus address %#llx+%zu is beyond the device's reach",
+			(unsigned long long)dma, size);
+		dev_warn_once_i(dev, &dev->m->once.swiotlb_addr,
+				"swiotlb addr 0x%016llx+%zu overflow (mask %llx, bus limit %llx).",
+				(unsigned long long)dma, size,
+				(unsigned long long)(dev->dma_mask ? *dev->dma_mask : 0),
+				(unsigned long long)dev->bus_dma_limit);
+		return DMA_ERR;
+	}
+	if (!dev_is_dma_coherent_i(dev) && !(attrs & DMA_ATTR_SKIP_CPU_SYNC))
+		arch_sync_dma_for_device(dev->m, tlb, size, dir, d);
+	dt_result_phys(d, tlb);
+	return dma;
+}
+
+void swiotlb_tbl_unmap_single(struct device *dev, phys_addr_t tlb_addr,
+			      size_t size, enum dma_data_direction dir,
+			      unsigned long attrs, struct dmapool_decision *d)
+{
+	struct io_tlb_pool *p = swiotlb_find_pool(dev, tlb_addr);
+
+	if (!p)
+		return;
+	if (!(attrs & DMA_ATTR_SKIP_CPU_SYNC) &&
+	    (dir == DMA_FROM_DEVICE || dir == DMA_BIDIRECTIONAL))
+		swiotlb_bounce(dev, p, tlb_addr, size, DMA_FROM_DEVICE, d);
+	release_slots(dev, p, tlb_addr);
+	dt_step(d, "swiotlb", "swiotlb_release_slots", "released",
+		"slots of the bounce buffer at %#llx go back to the pool",
+		(unsigned long long)tlb_addr);
+}
+
+void swiotlb_sync_single_for_device(struct device *dev, phys_addr_t tlb_addr,
+				    size_t size, enum dma_data_direction dir,
+				    struct dmapool_decision *d)
+{
+	struct io_tlb_pool *p = swiotlb_find_pool(dev, tlb_addr);
+
+	if (!p)
+		return;
+	if (dir == DMA_TO_DEVICE || dir == DMA_BIDIRECTIONAL)
+		swiotlb_bounce(dev, p, tlb_addr, size, DMA_TO_DEVICE, d);
+	else
+		dt_step(d, "bounce-copy", "swiotlb_sync_single_for_device", "none",
+			"FROM_DEVICE: nothing to copy towards the device");
+}
+
+void swiotlb_sync_single_for_cpu(struct device *dev, phys_addr_t tlb_addr,
+				 size_t size, enum dma_data_direction dir,
+				 struct dmapool_decision *d)
+{
+	struct io_tlb_pool *p = swiotlb_find_pool(dev, tlb_addr);
+
+	if (!p)
+		return;
+	if (dir == DMA_FROM_DEVICE || dir == DMA_BIDIRECTIONAL)
+		swiotlb_bounce(dev, p, tlb_addr, size, DMA_FROM_DEVICE, d);
+	else
+		dt_step(d, "bounce-copy", "swiotlb_sync_single_for_cpu", "none",
+			"TO_DEVICE: nothing to copy back");
+}
+
+/* ------------------------------------------------------------------ */
+/* Allocation from a restricted pool                                   */
+
+phys_addr_t swiotlb_alloc(struct device *dev, size_t size,
+			  struct dmapool_decision *d)
+{
+	struct io_tlb_pool *p = dev_io_tlb_pool(dev);
+	unsigned order = get_order_sz(dev->m, size);
+	uint64_t align = (1ULL << (order + dev->m->prof.page_shift)) - 1;
+	int64_t index;
+	phys_addr_t tlb;
+
+	if (!p) {
+		dt_step(d, "restricted-swiotlb", "swiotlb_alloc", "fail",
+			"the device has no SWIOTLB pool");
+		return PHYS_NONE;
+	}
+	index = find_slots(dev, p, 0, size, align);
+	if (index < 0) {
+		dt_step(d, "restricted-swiotlb", "swiotlb_alloc", "fail",
+			"no run of %zu slots aligned to %#llx inside one segment of %s",
+			(size + IO_TLB_SIZE - 1) >> IO_TLB_SHIFT,
+			(unsigned long long)(align + 1), p->name ? p->name : "the pool");
+		return PHYS_NONE;
+	}
+	tlb = p->start + ((uint64_t)index << IO_TLB_SHIFT);
+	if (tlb & (dev->m->prof.page_size - 1)) {
+		char pa[24];
+
+		dev_warn_once_i(dev, &dev->m->once.swiotlb_align,
+				"Cannot allocate pages from non page-aligned swiotlb addr %s.",
+				fmt_pa(dev->m, tlb, pa));
+		release_slots(dev, p, tlb);
+		dt_step(d, "restricted-swiotlb", "swiotlb_alloc", "fail",
+			"slot %#llx is not page aligned", (unsigned long long)tlb);
+		return PHYS_NONE;
+	}
+	/* a slot run taken for allocation: orig_addr stays invalid (no copy) */
+	dt_step(d, "restricted-swiotlb", "swiotlb_alloc", "ok",
+		"%zu slot(s) of %s at index %lld, aligned to %#llx",
+		(size + IO_TLB_SIZE - 1) >> IO_TLB_SHIFT, p->name ? p->name : "the pool",
+		(long long)index, (unsigned long long)(align + 1));
+	return tlb;
+}
+
+bool swiotlb_free(struct device *dev, phys_addr_t pa, size_t size)
+{
+	struct io_tlb_pool *p = swiotlb_find_pool(dev, pa);
+
+	(void)size;
+	if (!p || !p->for_alloc)
+		return false;
+	release_slots(dev, p, pa);
+	return true;
 }

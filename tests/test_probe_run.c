@@ -5,12 +5,14 @@
  * (dmapool_run_probes, what "dmapool run" prints) and the kernel lines are
  * compared with the lines Linux 6.12 printed for the same tree, in order.
  *
- * The one tolerated difference is the address of an allocation that the
- * buddy allocator served: it varies on the real kernel too.  A line is
- * let through only if this library's decision for that allocation was a
- * buddy backend and the kernel's address lies outside every CMA area and
- * reserved region (so the kernel did not use a pool there either); a
- * later "free #N" line of that allocation is matched the same way.
+ * The one tolerated difference is the address of memory that the page
+ * allocator served: it varies on the real kernel too.  A line is let
+ * through only if this library's decision was a buddy backend (for an
+ * allocation) or a direct mapping of a kmalloc / alloc_pages buffer (for
+ * "map", "map_page" and "map_sg" lines), and the kernel's address lies
+ * outside every CMA area, reserved region and the SWIOTLB (so the kernel
+ * did not use a pool or bounce either); a later "free #N" / "unmap #N"
+ * line of the same entry is matched the same way.
  *
  *   test_probe_run FIXTURE_DIR NAME...
  */
@@ -50,23 +52,33 @@ struct alloc_rec {
 	dma_addr_t dma;
 };
 
-struct run_ctx {
+struct rec_list {
 	struct alloc_rec *a;
 	size_t n;
 };
+
+struct run_ctx {
+	struct rec_list alloc, map;
+};
+
+static void rec_add(struct rec_list *l, const struct dmapool_decision *d)
+{
+	l->a = realloc(l->a, (l->n + 1) * sizeof(*l->a));
+	if (!l->a)
+		abort();
+	l->a[l->n].backend = d->backend;
+	l->a[l->n].dma = d->dma;
+	l->n++;
+}
 
 static void on_decision(void *ctx, const struct dmapool_decision *d)
 {
 	struct run_ctx *rc = ctx;
 
-	if (strcmp(d->op, "alloc"))
-		return;
-	rc->a = realloc(rc->a, (rc->n + 1) * sizeof(*rc->a));
-	if (!rc->a)
-		abort();
-	rc->a[rc->n].backend = d->backend;
-	rc->a[rc->n].dma = d->dma;
-	rc->n++;
+	if (!strcmp(d->op, "alloc"))
+		rec_add(&rc->alloc, d);
+	else if (!strcmp(d->op, "map") || !strcmp(d->op, "map_sg"))
+		rec_add(&rc->map, d);
 }
 
 /* "... -> ok dma=0x..." : prefix length up to "dma=", and the address */
@@ -84,6 +96,8 @@ static bool split_dma(const char *s, size_t *pfx, uint64_t *addr)
 static bool in_some_pool(struct dmapool_machine *m, uint64_t pa)
 {
 	if (cma_area_of(m, pa))
+		return true;
+	if (m->swiotlb.present && pa >= m->swiotlb.start && pa < m->swiotlb.end)
 		return true;
 	for (size_t i = 0; i < m->n_rmem; i++)
 		if (pa >= m->rmem[i].base && pa - m->rmem[i].base < m->rmem[i].size)
@@ -118,7 +132,8 @@ static void check_probe(void **state)
 	struct lines file = { 0 }, exp = { 0 }, got = { 0 };
 	struct run_ctx rc = { 0 };
 	struct exempt ex[256];
-	size_t nex = 0, alloc_no = 0, buddy_lines = 0;
+	size_t nex = 0, alloc_no = 0, map_no = 0, buddy_lines = 0;
+	size_t sg_map = 0;	/* map record of the last "map_sg" line, + 1 */
 	char path[1024];
 	int ret;
 
@@ -149,18 +164,44 @@ static void check_probe(void **state)
 		char dev[64];
 		unsigned idx;
 		bool is_alloc = i < got.n && strstr(g, ": dmaprobe: alloc #");
+		bool is_map = i < got.n && (strstr(g, ": dmaprobe: map #") ||
+					    strstr(g, ": dmaprobe: map_page #") ||
+					    (strstr(g, ": dmaprobe: map_sg #") &&
+					     strstr(g, " nents="))) &&
+			      !strstr(g, "(no buffer)");
+		bool is_seg = i < got.n && strstr(g, ": dmaprobe: map_sg #") &&
+			      strstr(g, " seg ");
 
 		if (is_alloc)
 			alloc_no++;
+		if (is_map) {
+			map_no++;
+			sg_map = strstr(g, "map_sg #") ? map_no : 0;
+		}
 		if (!strcmp(e, g))
 			continue;
 		if (i < exp.n && i < got.n && split_dma(e, &pe, &ae) && split_dma(g, &pg, &ag) &&
 		    pe == pg && !strncmp(e, g, pe)) {
-			if (is_alloc && strstr(g, "-> ok ") && alloc_no <= rc.n &&
-			    !strncmp(rc.a[alloc_no - 1].backend, "buddy-", 6) &&
-			    rc.a[alloc_no - 1].dma == ag && !in_some_pool(m, ae) &&
-			    line_index(g, "alloc #", dev, sizeof(dev), &idx) &&
-			    nex < ARRAY_SIZE(ex)) {
+			bool page_alloc =
+				(is_alloc && strstr(g, "-> ok ") && alloc_no <= rc.alloc.n &&
+				 !strncmp(rc.alloc.a[alloc_no - 1].backend, "buddy-", 6) &&
+				 rc.alloc.a[alloc_no - 1].dma == ag &&
+				 line_index(g, "alloc #", dev, sizeof(dev), &idx)) ||
+				(is_map && strstr(g, "-> ok ") && map_no <= rc.map.n &&
+				 !strcmp(rc.map.a[map_no - 1].backend, "direct") &&
+				 rc.map.a[map_no - 1].dma == ag &&
+				 (line_index(g, "map #", dev, sizeof(dev), &idx) ||
+				  line_index(g, "map_page #", dev, sizeof(dev), &idx) ||
+				  line_index(g, "map_sg #", dev, sizeof(dev), &idx))) ||
+				(is_seg && sg_map && sg_map <= rc.map.n &&
+				 !strcmp(rc.map.a[sg_map - 1].backend, "direct") &&
+				 line_index(g, "map_sg #", dev, sizeof(dev), &idx));
+
+			if (page_alloc && !in_some_pool(m, ae) && nex < ARRAY_SIZE(ex)) {
+				if (is_seg) {
+					buddy_lines++;
+					continue;
+				}
 				snprintf(ex[nex].dev, sizeof(ex[nex].dev), "%s", dev);
 				ex[nex].idx = idx;
 				ex[nex].ours = ag;
@@ -169,7 +210,8 @@ static void check_probe(void **state)
 				buddy_lines++;
 				continue;
 			}
-			if (line_index(g, "free #", dev, sizeof(dev), &idx)) {
+			if (line_index(g, "free #", dev, sizeof(dev), &idx) ||
+			    line_index(g, "unmap #", dev, sizeof(dev), &idx)) {
 				bool ok = false;
 
 				for (size_t k = 0; k < nex; k++)
@@ -183,12 +225,13 @@ static void check_probe(void **state)
 		fail_msg("%s: line %zu differs\n  kernel:     %s\n  libdmapool: %s",
 			 name, i + 1, e, g);
 	}
-	print_message("%s: %zu lines equal, %zu buddy address(es) tolerated\n",
+	print_message("%s: %zu lines equal, %zu page-allocator address(es) tolerated\n",
 		      name, exp.n, buddy_lines);
 	dmapool_machine_destroy(m);
 	lines_free(&exp);
 	lines_free(&got);
-	free(rc.a);
+	free(rc.alloc.a);
+	free(rc.map.a);
 }
 
 static long fds_before;

@@ -81,6 +81,86 @@ DMAPOOL_API int dma_declare_coherent_memory(struct device *dev,
 					    dma_addr_t device_addr, size_t size);
 DMAPOOL_API void dma_release_coherent_memory(struct device *dev);
 
+/* Streaming DMA (linux/dma-mapping.h) */
+DMAPOOL_API dma_addr_t dma_map_page_attrs(struct device *dev, struct page *page,
+					  size_t offset, size_t size,
+					  enum dma_data_direction dir,
+					  unsigned long attrs);
+DMAPOOL_API void dma_unmap_page_attrs(struct device *dev, dma_addr_t addr,
+				      size_t size, enum dma_data_direction dir,
+				      unsigned long attrs);
+/* An inline in the kernel; a function here (it checks the pointer). */
+DMAPOOL_API dma_addr_t dma_map_single_attrs(struct device *dev, void *ptr,
+					    size_t size,
+					    enum dma_data_direction dir,
+					    unsigned long attrs);
+DMAPOOL_API dma_addr_t dma_map_resource(struct device *dev, phys_addr_t phys_addr,
+					size_t size, enum dma_data_direction dir,
+					unsigned long attrs);
+DMAPOOL_API void dma_unmap_resource(struct device *dev, dma_addr_t addr,
+				    size_t size, enum dma_data_direction dir,
+				    unsigned long attrs);
+DMAPOOL_API unsigned int dma_map_sg_attrs(struct device *dev,
+					  struct scatterlist *sg, int nents,
+					  enum dma_data_direction dir,
+					  unsigned long attrs);
+DMAPOOL_API void dma_unmap_sg_attrs(struct device *dev, struct scatterlist *sg,
+				    int nents, enum dma_data_direction dir,
+				    unsigned long attrs);
+DMAPOOL_API int dma_map_sgtable(struct device *dev, struct sg_table *sgt,
+				enum dma_data_direction dir, unsigned long attrs);
+DMAPOOL_API void dma_sync_single_for_cpu(struct device *dev, dma_addr_t addr,
+					 size_t size, enum dma_data_direction dir);
+DMAPOOL_API void dma_sync_single_for_device(struct device *dev, dma_addr_t addr,
+					    size_t size, enum dma_data_direction dir);
+DMAPOOL_API void dma_sync_sg_for_cpu(struct device *dev, struct scatterlist *sg,
+				     int nelems, enum dma_data_direction dir);
+DMAPOOL_API void dma_sync_sg_for_device(struct device *dev, struct scatterlist *sg,
+					int nelems, enum dma_data_direction dir);
+DMAPOOL_API unsigned int dma_get_max_seg_size(struct device *dev);
+DMAPOOL_API int dma_set_max_seg_size(struct device *dev, unsigned int size);
+DMAPOOL_API unsigned long dma_get_seg_boundary(struct device *dev);
+DMAPOOL_API void dma_set_seg_boundary(struct device *dev, unsigned long mask);
+DMAPOOL_API void dma_set_min_align_mask(struct device *dev,
+					unsigned int min_align_mask);
+DMAPOOL_API unsigned int dma_get_min_align_mask(struct device *dev);
+DMAPOOL_API int sg_alloc_table_from_pages(struct sg_table *sgt,
+					  struct page **pages,
+					  unsigned int n_pages,
+					  unsigned int offset,
+					  unsigned long size, gfp_t gfp_mask);
+
+/* Memory (linux/slab.h, linux/gfp.h, linux/vmalloc.h): the calling
+ * thread's machine (dmapool_machine_use(), else the newest). */
+struct kmem_cache;
+DMAPOOL_API void *kmalloc(size_t size, gfp_t flags);
+DMAPOOL_API void *kzalloc(size_t size, gfp_t flags);
+DMAPOOL_API void *kcalloc(size_t n, size_t size, gfp_t flags);
+DMAPOOL_API void *kmalloc_array(size_t n, size_t size, gfp_t flags);
+DMAPOOL_API void kfree(const void *objp);
+DMAPOOL_API size_t ksize(const void *objp);
+DMAPOOL_API size_t kmalloc_size_roundup(size_t size);
+DMAPOOL_API struct kmem_cache *kmem_cache_create(const char *name,
+						 unsigned int size,
+						 unsigned int align,
+						 unsigned int flags,
+						 void (*ctor)(void *));
+DMAPOOL_API void *kmem_cache_alloc(struct kmem_cache *cachep, gfp_t flags);
+DMAPOOL_API void *kmem_cache_zalloc(struct kmem_cache *cachep, gfp_t flags);
+DMAPOOL_API void kmem_cache_free(struct kmem_cache *cachep, void *objp);
+DMAPOOL_API void kmem_cache_destroy(struct kmem_cache *cachep);
+DMAPOOL_API struct page *alloc_pages(gfp_t gfp, unsigned int order);
+DMAPOOL_API void __free_pages(struct page *page, unsigned int order);
+DMAPOOL_API unsigned long __get_free_pages(gfp_t gfp, unsigned int order);
+DMAPOOL_API unsigned long get_zeroed_page(gfp_t gfp);
+DMAPOOL_API void free_pages(unsigned long addr, unsigned int order);
+DMAPOOL_API void *vmalloc(unsigned long size);
+DMAPOOL_API void *vzalloc(unsigned long size);
+DMAPOOL_API void vfree(const void *addr);
+DMAPOOL_API bool is_vmalloc_addr(const void *x);
+DMAPOOL_API struct page *vmalloc_to_page(const void *addr);
+DMAPOOL_API unsigned long vmalloc_to_pfn(const void *addr);
+
 #ifdef __cplusplus
 }
 #endif
