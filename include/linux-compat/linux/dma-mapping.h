@@ -80,4 +80,66 @@ static inline int dma_mapping_error(struct device *dev, dma_addr_t dma_addr)
 	return dma_addr == DMA_MAPPING_ERROR ? -12 /* -ENOMEM */ : 0;
 }
 
+/* ---- streaming mappings (6.12 names; see docs/streaming.md) ---- */
+
+#define dma_map_single(d, a, s, r)	dma_map_single_attrs(d, a, s, r, 0)
+#define dma_unmap_single(d, a, s, r)	dma_unmap_single_attrs(d, a, s, r, 0)
+#define dma_map_page(d, p, o, s, r)	dma_map_page_attrs(d, p, o, s, r, 0)
+#define dma_unmap_page(d, a, s, r)	dma_unmap_page_attrs(d, a, s, r, 0)
+#define dma_map_sg(d, s, n, r)		dma_map_sg_attrs(d, s, n, r, 0)
+#define dma_unmap_sg(d, s, n, r)	dma_unmap_sg_attrs(d, s, n, r, 0)
+
+static inline void dma_unmap_single_attrs(struct device *dev, dma_addr_t addr,
+					  size_t size, enum dma_data_direction dir,
+					  unsigned long attrs)
+{
+	dma_unmap_page_attrs(dev, addr, size, dir, attrs);
+}
+
+/* Unmap with the table's original entry count. */
+static inline void dma_unmap_sgtable(struct device *dev, struct sg_table *sgt,
+				     enum dma_data_direction dir,
+				     unsigned long attrs)
+{
+	dma_unmap_sg_attrs(dev, sgt->sgl, (int)sgt->orig_nents, dir, attrs);
+}
+
+static inline void dma_sync_single_range_for_cpu(struct device *dev,
+						 dma_addr_t addr,
+						 unsigned long offset,
+						 size_t size,
+						 enum dma_data_direction dir)
+{
+	dma_sync_single_for_cpu(dev, addr + offset, size, dir);
+}
+
+static inline void dma_sync_single_range_for_device(struct device *dev,
+						    dma_addr_t addr,
+						    unsigned long offset,
+						    size_t size,
+						    enum dma_data_direction dir)
+{
+	dma_sync_single_for_device(dev, addr + offset, size, dir);
+}
+
+static inline void dma_sync_sgtable_for_cpu(struct device *dev,
+					    struct sg_table *sgt,
+					    enum dma_data_direction dir)
+{
+	dma_sync_sg_for_cpu(dev, sgt->sgl, (int)sgt->orig_nents, dir);
+}
+
+static inline void dma_sync_sgtable_for_device(struct device *dev,
+					       struct sg_table *sgt,
+					       enum dma_data_direction dir)
+{
+	dma_sync_sg_for_device(dev, sgt->sgl, (int)sgt->orig_nents, dir);
+}
+
+static inline unsigned long dma_get_seg_boundary_nr_pages(struct device *dev,
+							  unsigned int page_shift)
+{
+	return (dma_get_seg_boundary(dev) >> page_shift) + 1;
+}
+
 #endif

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later OR BSD-2-Clause */
 /*
- * libdmapool: include/linux/scatterlist.h of Linux 6.12, as far as the
- * coherent API needs it (dma_get_sgtable).  A table is one flat array: no
- * chaining.
+ * libdmapool: include/linux/scatterlist.h of Linux 6.12: tables
+ * (sg_alloc_table, sg_alloc_table_from_pages, sg_free_table), entries
+ * (sg_set_page, sg_set_buf, sg_page, sg_virt, sg_phys) and the iterators.
+ * A table is one flat array: no chaining.
  */
 #ifndef DMAPOOL_COMPAT_LINUX_SCATTERLIST_H
 #define DMAPOOL_COMPAT_LINUX_SCATTERLIST_H
@@ -49,6 +50,29 @@ static inline phys_addr_t sg_phys(struct scatterlist *sg)
 static inline void *sg_virt(struct scatterlist *sg)
 {
 	return (char *)page_address(sg_page(sg)) + sg->offset;
+}
+
+static inline void sg_set_buf(struct scatterlist *sg, const void *buf,
+			      unsigned int buflen)
+{
+	sg_set_page(sg, virt_to_page(buf), buflen, offset_in_page(buf));
+}
+
+static inline void sg_init_one(struct scatterlist *sg, const void *buf,
+			       unsigned int buflen)
+{
+	sg_init_table(sg, 1);
+	sg_set_buf(sg, buf, buflen);
+}
+
+static inline void sg_mark_end(struct scatterlist *sg)
+{
+	sg->page_link = (sg->page_link & ~SG_CHAIN) | SG_END;
+}
+
+static inline void sg_unmark_end(struct scatterlist *sg)
+{
+	sg->page_link &= ~SG_END;
 }
 
 #define sg_dma_address(sg)	((sg)->dma_address)
