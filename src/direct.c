@@ -472,13 +472,28 @@ dma_addr_t dma_direct_map_phys(struct device *dev, phys_addr_t phys,
 			(unsigned long long)dma, size, (unsigned long long)mask,
 			(unsigned long long)dev->bus_dma_limit);
 	kb = capable && dma_kmalloc_needs_bounce(dev, size, dir);
-	if (capable)
-		dt_step(d, "kmalloc-bounce", "dma_kmalloc_needs_bounce", kb ? "yes" : "no",
-			"%s, %s, size %#zx: kmalloc class %zu %s a multiple of the %u-byte cache line",
-			dev_is_dma_coherent_i(dev) ? "coherent device" : "non-coherent device",
-			dir_name(dir), size, kmalloc_size_roundup_sim(m, size),
-			kmalloc_size_roundup_sim(m, size) % m->prof.cache_line ? "is not" : "is",
-			m->prof.cache_line);
+	if (capable && d) {
+		size_t cls = kmalloc_size_roundup_sim(m, size);
+
+		if (!m->prof.bounce_unaligned_kmalloc)
+			dt_step(d, "kmalloc-bounce", "dma_kmalloc_needs_bounce", "no",
+				"CONFIG_DMA_BOUNCE_UNALIGNED_KMALLOC is not set on %s", m->prof.arch);
+		else if (dev_is_dma_coherent_i(dev))
+			dt_step(d, "kmalloc-bounce", "dma_kmalloc_needs_bounce", "no",
+				"coherent device: sharing a cache line with other data is harmless");
+		else if (dir == DMA_TO_DEVICE)
+			dt_step(d, "kmalloc-bounce", "dma_kmalloc_needs_bounce", "no",
+				"TO_DEVICE: nothing is invalidated, neighbouring data is safe");
+		else if (size >= 2ULL * m->prof.arch_dma_minalign)
+			dt_step(d, "kmalloc-bounce", "dma_kmalloc_needs_bounce", "no",
+				"size %#zx >= 2 * ARCH_DMA_MINALIGN (%u)", size,
+				2 * m->prof.arch_dma_minalign);
+		else
+			dt_step(d, "kmalloc-bounce", "dma_kmalloc_needs_bounce", kb ? "yes" : "no",
+				"non-coherent device, %s, size %#zx: kmalloc class %zu %s a multiple of the %u-byte cache line",
+				dir_name(dir), size, cls, cls % m->prof.cache_line ? "is not" : "is",
+				m->prof.cache_line);
+	}
 	if (!capable || kb) {
 		if (is_swiotlb_active(dev)) {
 			dt_step(d, "swiotlb", "is_swiotlb_active", "yes: swiotlb_map",

@@ -617,7 +617,7 @@ DMAPOOL_API dma_addr_t dma_map_single_attrs(struct device *dev, void *ptr,
 		       dev_driver_string(dev), dev->name, ptr);
 		dt_begin_map(&d, dev, "map", size, dir, attrs);
 		dt_step(&d, "memory", "is_vmalloc_addr", "yes: rejected",
-			"%p is in the vmalloc area (vmalloc or a remapped buffer)", ptr);
+			"the buffer is in the vmalloc area (vmalloc or a remapped buffer)");
 		stream_end(dev, &d);
 		return DMA_MAPPING_ERROR;
 	}
@@ -626,8 +626,8 @@ DMAPOOL_API dma_addr_t dma_map_single_attrs(struct device *dev, void *ptr,
 				  phys + size - 1)) {
 		dt_begin_map(&d, dev, "map", size, dir, attrs);
 		dt_step(&d, "memory", "virt_to_page", "not in the linear map",
-			"%p%s is not memory of this machine's linear map", ptr,
-			phys == PHYS_NONE ? "" : " (the buffer runs past its end)");
+			"the buffer%s is not memory of this machine's linear map",
+			phys == PHYS_NONE ? "" : " runs past the end of RAM:");
 		klog(m, "libdmapool: %s %s: dma_map_single(%p, %#zx): not in the simulated linear map; allocate the buffer with kmalloc(), __get_free_pages() or alloc_pages()",
 		     dev_driver_string(dev), dev->name, ptr, size);
 		report(m, "map-not-linear", dev, (uint64_t)(uintptr_t)ptr, size,
@@ -640,7 +640,7 @@ DMAPOOL_API dma_addr_t dma_map_single_attrs(struct device *dev, void *ptr,
 		return DMA_MAPPING_ERROR;
 	dt_begin_map(&d, dev, "map", size, dir, attrs);
 	dt_step(&d, "memory", "virt_to_page", "linear map",
-		"%p is linear-map memory at phys %#llx", ptr, (unsigned long long)phys);
+		"the buffer is linear-map memory at phys %#llx", (unsigned long long)phys);
 	dma = map_phys_i(dev, phys, size, dir, attrs, &d);
 	stream_end(dev, &d);
 	return dma;

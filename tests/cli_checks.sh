@@ -170,7 +170,8 @@ check_usage() {
 	done
 	run explain --help
 	expect_rc 0 "explain --help"
-	for o in --device --size --gfp --attrs --mask --attach-regions --arch --json; do
+	for o in --device --size --gfp --attrs --mask --attach-regions --arch --json \
+		 --map --dir --memory; do
 		grep -q -- "$o" "$TMP/out" || fail "explain --help: $o not documented"
 	done
 
@@ -183,7 +184,12 @@ check_usage() {
 		    "run --frob" "run a.dtb b.dtb" "run --mem" \
 		    "explain" "explain --size 4096" "explain --device x" \
 		    "explain --device x --size 12Q" "explain --device x --size 1 --gfp weird" \
-		    "explain --device x --size 1 --attrs nope" "explain --device x --size 1 --mask 65"; do
+		    "explain --device x --size 1 --attrs nope" "explain --device x --size 1 --mask 65" \
+		    "explain --device x --map 64" "explain --device x --map 64 --dir sideways" \
+		    "explain --device x --size 64 --dir to-device" \
+		    "explain --device x --map 64 --size 64 --dir to-device" \
+		    "explain --device x --map 64 --dir to-device --memory heap" \
+		    "explain --device x --map 64 --dir to-device --memory highmem"; do
 		# shellcheck disable=SC2086
 		run $args
 		expect_rc 2 "$args"
@@ -230,6 +236,22 @@ check_explain() {
 	expect_rc 0 "explain --json"
 	grep -q '"backend": "atomic-dma"' "$TMP/out" || fail "explain --json: backend"
 	grep -q '"cpu_attr": "WC"' "$TMP/out" || fail "explain --json: attribute"
+	# streaming decisions (case 22: 2 GiB, SWIOTLB at 0xb9600000)
+	g="$ORACLE_DIR/22-probe-streaming.dtb"
+	run explain "$g" --device probe@1 --map 0x20 --dir from-device
+	expect_rc 0 "explain --map"
+	grep -qxF '=> swiotlb: phys=0x48067000 dma=0xb9600000 bounce=0xb9600000 for_device:clean[0xb9600000+0x20]' "$TMP/out" ||
+		fail "explain --map: small FROM_DEVICE kmalloc buffer is not bounced to the first slot: $(grep '^=>' "$TMP/out")"
+	run explain "$g" --device probe@1 --map 0x20 --dir to-device
+	grep -q '^=> direct: .* for_device:clean' "$TMP/out" || fail "explain --map to-device: not direct with a clean"
+	run explain "$g" --device probe@0 --map 0x1000 --dir bidirectional --memory pages --json
+	expect_rc 0 "explain --map --json"
+	grep -q '"backend": "direct"' "$TMP/out" || fail "explain --map --json: backend"
+	grep -q '"cache": \[\]' "$TMP/out" || fail "explain --map --json: a coherent device got cache maintenance"
+	run explain "$g" --device probe@1 --map 0x1000 --dir to-device --memory vmalloc
+	expect_rc 0 "explain --map vmalloc"
+	grep -q 'rejecting DMA map of vmalloc memory' "$TMP/out" || fail "explain --memory vmalloc: no warning"
+	grep -q '^=> none: mapping failed' "$TMP/out" || fail "explain --memory vmalloc: not refused"
 	run explain "$f" --device nosuch --size 1
 	expect_rc 2 "explain unknown device"
 	expect_one_err_line "explain unknown device" "dmapool: explain: no device 'nosuch'"

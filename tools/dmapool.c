@@ -648,7 +648,9 @@ static int cmd_run(int argc, char **argv)
 #define EXPLAIN_SYNOPSIS \
 	"usage: dmapool explain [BOARD] --device D --size N [--gfp G] [--attrs A]\n" \
 	"                       [--mask BITS] [--attach-regions] [--arch A]\n" \
-	"                       [--bootargs S] [--mem SIZE] [--json]\n"
+	"                       [--bootargs S] [--mem SIZE] [--json]\n" \
+	"       dmapool explain [BOARD] --device D --map N --dir DIR\n" \
+	"                       [--memory kmalloc|pages|vmalloc|highmem] [--attrs A] ...\n"
 
 static const char *const explain_short =
 	EXPLAIN_SYNOPSIS
@@ -662,6 +664,10 @@ static const char *const explain_usage =
 	"decision tree takes: every stage visited, the kernel function it\n"
 	"models, the condition tested and the answer, then the backend, the\n"
 	"physical and DMA addresses and the CPU mapping's cache attribute.\n"
+	"With --map, allocate a buffer of N bytes instead and map it for\n"
+	"streaming DMA (dma_map_single, or dma_map_page for --memory pages):\n"
+	"direct or bounced through SWIOTLB and why, the slot used and the cache\n"
+	"maintenance made.\n"
 	"\n"
 	"options:\n"
 	"  --device D        device: full path, unit name (probe@0) or label\n"
@@ -669,7 +675,14 @@ static const char *const explain_usage =
 	"  --gfp G           kernel (default) or atomic, optionally followed by\n"
 	"                    ,nowarn ,dma ,dma32 ,zero ,comp\n"
 	"  --attrs A         comma list: wc, no-kernel-mapping, no-warn,\n"
-	"                    force-contiguous, alloc-single-pages\n"
+	"                    force-contiguous, alloc-single-pages, skip-cpu-sync,\n"
+	"                    weak-ordering\n"
+	"  --map N           map N bytes for streaming DMA instead of allocating\n"
+	"  --dir DIR         to-device, from-device or bidirectional (with --map)\n"
+	"  --memory M        where the buffer comes from (with --map): kmalloc\n"
+	"                    (default, dma_map_single), pages (alloc_pages +\n"
+	"                    dma_map_page), vmalloc (dma_map_single refuses it),\n"
+	"                    highmem (32-bit highmem: not modelled, refused)\n"
 	"  --mask BITS       dma_set_mask_and_coherent(DMA_BIT_MASK(BITS)) first\n"
 	"  --attach-regions  of_reserved_mem_device_init_by_idx() for every\n"
 	"                    memory-region entry first, as a driver would\n"
@@ -775,6 +788,9 @@ static int cmd_explain(int argc, char **argv)
 	unsigned gfp = GFP_KERNEL;
 	unsigned long attrs = 0;
 	bool json = false, have_size = false, attach = false, have_mask = false;
+	bool have_map = false;
+	int dir = -1;
+	const char *memory = "kmalloc";
 	struct device *dev;
 	int r, ret = 0, mask_ret = 0;
 	dma_addr_t handle;
@@ -802,6 +818,32 @@ static int cmd_explain(int argc, char **argv)
 			if (parse_size(v, &size))
 				return usage_error(explain_short, "explain: bad --size '%s'", v);
 			have_size = true;
+		} else if (is_opt(a, "--map")) {
+			const char *v = opt_value(argc, argv, &i, "--map");
+
+			if (!v)
+				return usage_error(explain_short, "explain: %s needs a value", "--map");
+			if (parse_size(v, &size))
+				return usage_error(explain_short, "explain: bad --map '%s'", v);
+			have_map = true;
+		} else if (is_opt(a, "--dir")) {
+			const char *v = opt_value(argc, argv, &i, "--dir");
+
+			if (v && (!strcasecmp(v, "to-device") || !strcasecmp(v, "DMA_TO_DEVICE")))
+				dir = DMA_TO_DEVICE;
+			else if (v && (!strcasecmp(v, "from-device") || !strcasecmp(v, "DMA_FROM_DEVICE")))
+				dir = DMA_FROM_DEVICE;
+			else if (v && (!strcasecmp(v, "bidirectional") || !strcasecmp(v, "DMA_BIDIRECTIONAL")))
+				dir = DMA_BIDIRECTIONAL;
+			else
+				return usage_error(explain_short, "explain: bad --dir '%s' (to-device, from-device, bidirectional)", v ? v : "");
+		} else if (is_opt(a, "--memory")) {
+			const char *v = opt_value(argc, argv, &i, "--memory");
+
+			if (!v || (strcmp(v, "kmalloc") && strcmp(v, "pages") &&
+				   strcmp(v, "vmalloc") && strcmp(v, "highmem")))
+				return usage_error(explain_short, "explain: bad --memory '%s' (kmalloc, pages, vmalloc, highmem)", v ? v : "");
+			memory = v;
 		} else if (is_opt(a, "--gfp")) {
 			const char *v = opt_value(argc, argv, &i, "--gfp");
 
@@ -827,8 +869,16 @@ static int cmd_explain(int argc, char **argv)
 	}
 	if (!devname)
 		return usage_error(explain_short, "explain: --device is required");
-	if (!have_size)
-		return usage_error(explain_short, "explain: --size is required");
+	if (have_map && have_size)
+		return usage_error(explain_short, "explain: --size and --map exclude each other");
+	if (!have_size && !have_map)
+		return usage_error(explain_short, "explain: --size or --map is required");
+	if (have_map && dir < 0)
+		return usage_error(explain_short, "explain: --map needs --dir");
+	if (!have_map && dir >= 0)
+		return usage_error(explain_short, "explain: --dir needs --map");
+	if (have_map && !strcmp(memory, "highmem"))
+		return usage_error(explain_short, "explain: --memory highmem: no modelled profile has highmem (32-bit ARM with more than 768 MiB of RAM is not modelled)");
 	if (load_board(co.board, &co.cfg, &lc, &m)) {
 		free(lc.why);
 		return EXIT_LOAD;
@@ -853,8 +903,37 @@ static int cmd_explain(int argc, char **argv)
 	if (attach)
 		for (size_t i = 0; i < dev->n_mr; i++)
 			(void)of_reserved_mem_device_init_by_idx(dev, &dev->of_node, (int)i);
-	cpu = dma_alloc_attrs(dev, size, &handle, gfp, attrs);
-	(void)cpu;
+	if (have_map) {
+		dmapool_machine_use(m);
+		if (!strcmp(memory, "pages")) {
+			phys_addr_t pa = alloc_pages_i(m, GFP_KERNEL | __GFP_NOWARN,
+						       get_order_sz(m, size));
+
+			if (pa == PHYS_NONE) {
+				fprintf(stderr, "dmapool: explain: alloc_pages(order %u) failed\n",
+					get_order_sz(m, size));
+				dmapool_machine_destroy(m);
+				free(lc.why);
+				return EXIT_LOAD;
+			}
+			handle = dma_map_page_attrs(dev, dmapool_pfn_to_page(m, pa >> m->prof.page_shift),
+						    0, size, dir, attrs);
+		} else {
+			cpu = !strcmp(memory, "vmalloc") ? vmalloc(size) : kmalloc(size, GFP_KERNEL);
+			if (!cpu) {
+				fprintf(stderr, "dmapool: explain: %s(%llu) failed\n", memory,
+					(unsigned long long)size);
+				dmapool_machine_destroy(m);
+				free(lc.why);
+				return EXIT_LOAD;
+			}
+			handle = dma_map_single_attrs(dev, cpu, size, dir, attrs);
+		}
+		(void)handle;
+	} else {
+		cpu = dma_alloc_attrs(dev, size, &handle, gfp, attrs);
+		(void)cpu;
+	}
 	if (dmapool_last_decision(dev, &d)) {
 		fprintf(stderr, "dmapool: explain: no decision recorded\n");
 		dmapool_machine_destroy(m);
