@@ -130,8 +130,14 @@ void cpu_copy_phys(struct dmapool_machine *m, phys_addr_t dst, phys_addr_t src,
 
 	if (!len)
 		return;
-	s = physmem_dram(m, src, len);
-	t = physmem_dram(m, dst, len);
+	/* through the linear map, as the kernel's memcpy does; memory that
+	 * has none (no-map) through the device view */
+	s = phys_to_virt(m, src);
+	t = phys_to_virt(m, dst);
+	if (!s || !physmem_dram(m, src, len))
+		s = physmem_dram(m, src, len);
+	if (!t || !physmem_dram(m, dst, len))
+		t = physmem_dram(m, dst, len);
 	if (s && t)
 		memmove(t, s, len);
 }

@@ -126,6 +126,12 @@ DMAPOOL_API int dmapool_last_decision(struct device *dev,
 	return ret;
 }
 
+DMAPOOL_API void dmapool_set_tracing(struct dmapool_machine *m, bool on)
+{
+	if (m)
+		__atomic_store_n(&m->trace_off, !on, __ATOMIC_RELAXED);
+}
+
 DMAPOOL_API void dmapool_set_decision_sink(struct dmapool_machine *m,
 					   dmapool_decision_fn fn, void *ctx)
 {

@@ -689,6 +689,7 @@ struct dmapool_machine {
 	uint64_t cache_ops[4];		/* per enum dmapool_cache_op (cache.c) */
 	uint64_t cache_bytes[4];
 	struct vmalloc_state *vmalloc;	/* vmalloc.c */
+	bool trace_off;			/* dmapool_set_tracing(m, false) */
 	uint64_t decision_seq;
 	dmapool_decision_fn decision_sink;
 	void *decision_ctx;

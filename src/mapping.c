@@ -490,6 +490,12 @@ DMAPOOL_API bool dev_is_dma_coherent(struct device *dev)
 /* ------------------------------------------------------------------ */
 /* Streaming mappings                                                  */
 
+/* Decisions are recorded unless tracing was switched off. */
+static bool trace_on(const struct device *dev)
+{
+	return !__atomic_load_n(&dev->m->trace_off, __ATOMIC_RELAXED);
+}
+
 static struct scatterlist *sg_next_i(struct scatterlist *sg)
 {
 	return (sg->page_link & SG_END) ? NULL : sg + 1;
@@ -534,7 +540,8 @@ static bool check_mask(struct device *dev)
 /* Record and file a streaming decision. */
 static void stream_end(struct device *dev, struct dmapool_decision *d)
 {
-	dt_end(dev, d);
+	if (d)
+		dt_end(dev, d);
 }
 
 static dma_addr_t map_phys_i(struct device *dev, phys_addr_t phys, size_t size,
@@ -550,7 +557,7 @@ DMAPOOL_API dma_addr_t dma_map_page_attrs(struct device *dev, struct page *page,
 					  enum dma_data_direction dir,
 					  unsigned long attrs)
 {
-	struct dmapool_decision d;
+	struct dmapool_decision dd_, *d = trace_on(dev) ? &dd_ : NULL;
 	struct dmapool_machine *m;
 	phys_addr_t phys;
 	dma_addr_t dma;
@@ -560,19 +567,19 @@ DMAPOOL_API dma_addr_t dma_map_page_attrs(struct device *dev, struct page *page,
 	m = dev->m;
 	if (!check_dir(dev, dir, "dma_map_page_attrs", 0, size) || !check_mask(dev))
 		return DMA_MAPPING_ERROR;
-	dt_begin_map(&d, dev, "map", size, dir, attrs);
+	dt_begin_map(d, dev, "map", size, dir, attrs);
 	if (!page || !physmem_is_page(m, page)) {
-		dt_step(&d, "memory", "page_to_phys", "not a page",
+		dt_step(d, "memory", "page_to_phys", "not a page",
 			"%p is not a struct page of this machine", (void *)page);
 		report(m, "map-bad-page", dev, 0, size,
 		       "DMA-API: %s %s: dma_map_page(%p): not a struct page of this machine (use alloc_pages() or virt_to_page() of kmalloc memory)",
 		       dev_driver_string(dev), dev->name, (void *)page);
-		stream_end(dev, &d);
+		stream_end(dev, d);
 		return DMA_MAPPING_ERROR;
 	}
 	phys = ((phys_addr_t)dmapool_page_to_pfn(page) << m->prof.page_shift) + offset;
 	if (!size || !physmem_dram(m, phys, size)) {
-		dt_step(&d, "memory", "page_to_phys", "not RAM",
+		dt_step(d, "memory", "page_to_phys", "not RAM",
 			"[%#llx, +%#zx) is not simulated RAM", (unsigned long long)phys, size);
 		if (size)
 			report(m, "map-not-ram", dev, phys, size,
@@ -580,17 +587,17 @@ DMAPOOL_API dma_addr_t dma_map_page_attrs(struct device *dev, struct page *page,
 			       dev_driver_string(dev), dev->name,
 			       (unsigned long long)phys, size);
 		if (!size) {
-			dma = dma_direct_map_phys(dev, phys, size, dir, attrs, false, &d);
-			stream_end(dev, &d);
+			dma = dma_direct_map_phys(dev, phys, size, dir, attrs, false, d);
+			stream_end(dev, d);
 			return dma;
 		}
-		stream_end(dev, &d);
+		stream_end(dev, d);
 		return DMA_MAPPING_ERROR;
 	}
-	dt_step(&d, "memory", "page_to_phys", "ok", "page at %#llx + offset %#zx",
+	dt_step(d, "memory", "page_to_phys", "ok", "page at %#llx + offset %#zx",
 		(unsigned long long)(phys - offset), offset);
-	dma = map_phys_i(dev, phys, size, dir, attrs, &d);
-	stream_end(dev, &d);
+	dma = map_phys_i(dev, phys, size, dir, attrs, d);
+	stream_end(dev, d);
 	return dma;
 }
 
@@ -599,7 +606,7 @@ DMAPOOL_API dma_addr_t dma_map_single_attrs(struct device *dev, void *ptr,
 					    enum dma_data_direction dir,
 					    unsigned long attrs)
 {
-	struct dmapool_decision d;
+	struct dmapool_decision dd_, *d = trace_on(dev) ? &dd_ : NULL;
 	struct dmapool_machine *m;
 	phys_addr_t phys;
 	dma_addr_t dma;
@@ -615,17 +622,17 @@ DMAPOOL_API dma_addr_t dma_map_single_attrs(struct device *dev, void *ptr,
 		report(m, "map-vmalloc", dev, (uint64_t)(uintptr_t)ptr, size,
 		       "DMA-API: %s %s: dma_map_single(%p): vmalloc (or remapped) memory is not in the linear map; map its pages with dma_map_page(vmalloc_to_page(...)) or use kmalloc()",
 		       dev_driver_string(dev), dev->name, ptr);
-		dt_begin_map(&d, dev, "map", size, dir, attrs);
-		dt_step(&d, "memory", "is_vmalloc_addr", "yes: rejected",
+		dt_begin_map(d, dev, "map", size, dir, attrs);
+		dt_step(d, "memory", "is_vmalloc_addr", "yes: rejected",
 			"the buffer is in the vmalloc area (vmalloc or a remapped buffer)");
-		stream_end(dev, &d);
+		stream_end(dev, d);
 		return DMA_MAPPING_ERROR;
 	}
 	phys = ptr ? physmem_linear_to_phys(m, ptr) : PHYS_NONE;
 	if (phys == PHYS_NONE || (size && physmem_linear_to_phys(m, (char *)ptr + size - 1) !=
 				  phys + size - 1)) {
-		dt_begin_map(&d, dev, "map", size, dir, attrs);
-		dt_step(&d, "memory", "virt_to_page", "not in the linear map",
+		dt_begin_map(d, dev, "map", size, dir, attrs);
+		dt_step(d, "memory", "virt_to_page", "not in the linear map",
 			"the buffer%s is not memory of this machine's linear map",
 			phys == PHYS_NONE ? "" : " runs past the end of RAM:");
 		klog(m, "libdmapool: %s %s: dma_map_single(%p, %#zx): not in the simulated linear map; allocate the buffer with kmalloc(), __get_free_pages() or alloc_pages()",
@@ -633,16 +640,16 @@ DMAPOOL_API dma_addr_t dma_map_single_attrs(struct device *dev, void *ptr,
 		report(m, "map-not-linear", dev, (uint64_t)(uintptr_t)ptr, size,
 		       "DMA-API: %s %s: dma_map_single(%p, size=%#zx): the buffer is not in the simulated linear map (host malloc or stack memory?); allocate it with kmalloc(), __get_free_pages() or alloc_pages()",
 		       dev_driver_string(dev), dev->name, ptr, size);
-		stream_end(dev, &d);
+		stream_end(dev, d);
 		return DMA_MAPPING_ERROR;
 	}
 	if (!check_dir(dev, dir, "dma_map_page_attrs", phys, size) || !check_mask(dev))
 		return DMA_MAPPING_ERROR;
-	dt_begin_map(&d, dev, "map", size, dir, attrs);
-	dt_step(&d, "memory", "virt_to_page", "linear map",
+	dt_begin_map(d, dev, "map", size, dir, attrs);
+	dt_step(d, "memory", "virt_to_page", "linear map",
 		"the buffer is linear-map memory at phys %#llx", (unsigned long long)phys);
-	dma = map_phys_i(dev, phys, size, dir, attrs, &d);
-	stream_end(dev, &d);
+	dma = map_phys_i(dev, phys, size, dir, attrs, d);
+	stream_end(dev, d);
 	return dma;
 }
 
@@ -650,21 +657,21 @@ DMAPOOL_API void dma_unmap_page_attrs(struct device *dev, dma_addr_t addr,
 				      size_t size, enum dma_data_direction dir,
 				      unsigned long attrs)
 {
-	struct dmapool_decision d;
+	struct dmapool_decision dd_, *d = trace_on(dev) ? &dd_ : NULL;
 
 	if (!dev || !check_dir(dev, dir, "dma_unmap_page_attrs", addr, size))
 		return;
-	dt_begin_map(&d, dev, "unmap", size, dir, attrs);
-	iommu_note(dev, &d);
-	dma_direct_unmap_phys(dev, addr, size, dir, attrs, &d);
-	stream_end(dev, &d);
+	dt_begin_map(d, dev, "unmap", size, dir, attrs);
+	iommu_note(dev, d);
+	dma_direct_unmap_phys(dev, addr, size, dir, attrs, d);
+	stream_end(dev, d);
 }
 
 DMAPOOL_API dma_addr_t dma_map_resource(struct device *dev, phys_addr_t phys,
 					size_t size, enum dma_data_direction dir,
 					unsigned long attrs)
 {
-	struct dmapool_decision d;
+	struct dmapool_decision dd_, *d = trace_on(dev) ? &dd_ : NULL;
 	struct dmapool_machine *m;
 	dma_addr_t dma = phys;
 
@@ -673,11 +680,11 @@ DMAPOOL_API dma_addr_t dma_map_resource(struct device *dev, phys_addr_t phys,
 	m = dev->m;
 	if (!check_dir(dev, dir, "dma_map_resource", phys, size) || !check_mask(dev))
 		return DMA_MAPPING_ERROR;
-	dt_begin_map(&d, dev, "map_resource", size, dir, attrs);
-	iommu_note(dev, &d);
+	dt_begin_map(d, dev, "map_resource", size, dir, attrs);
+	iommu_note(dev, d);
 	/* dma_direct_map_resource(): the bus address is the physical one */
 	if (!dma_capable(dev, dma, size)) {
-		dt_step(&d, "reach", "dma_capable", "no",
+		dt_step(d, "reach", "dma_capable", "no",
 			"MMIO %#llx+%#zx is beyond min_not_zero(dma_mask %#llx, bus_dma_limit %#llx)",
 			(unsigned long long)phys, size,
 			(unsigned long long)*dev->dma_mask,
@@ -688,15 +695,15 @@ DMAPOOL_API dma_addr_t dma_map_resource(struct device *dev, phys_addr_t phys,
 				    (unsigned long long)*dev->dma_mask,
 				    (unsigned long long)dev->bus_dma_limit))
 			klog(m, "libdmapool: WARN_ON_ONCE: dma_direct_map_resource: overflow");
-		dt_result(&d, "none", phys, DMA_ERR, NULL, DMAPOOL_ATTR_NONE);
-		stream_end(dev, &d);
+		dt_result(d, "none", phys, DMA_ERR, NULL, DMAPOOL_ATTR_NONE);
+		stream_end(dev, d);
 		return DMA_MAPPING_ERROR;
 	}
-	dt_step(&d, "reach", "dma_capable", "yes",
+	dt_step(d, "reach", "dma_capable", "yes",
 		"MMIO %#llx+%#zx mapped untranslated, no cache maintenance",
 		(unsigned long long)phys, size);
-	dt_result(&d, "direct", phys, dma, NULL, DMAPOOL_ATTR_NONE);
-	stream_end(dev, &d);
+	dt_result(d, "direct", phys, dma, NULL, DMAPOOL_ATTR_NONE);
+	stream_end(dev, d);
 	return dma;
 }
 
@@ -704,15 +711,15 @@ DMAPOOL_API void dma_unmap_resource(struct device *dev, dma_addr_t addr,
 				    size_t size, enum dma_data_direction dir,
 				    unsigned long attrs)
 {
-	struct dmapool_decision d;
+	struct dmapool_decision dd_, *d = trace_on(dev) ? &dd_ : NULL;
 
 	if (!dev || !check_dir(dev, dir, "dma_unmap_resource", addr, size))
 		return;
-	dt_begin_map(&d, dev, "unmap_resource", size, dir, attrs);
-	dt_step(&d, "direct", "dma_unmap_resource", "nothing to do",
+	dt_begin_map(d, dev, "unmap_resource", size, dir, attrs);
+	dt_step(d, "direct", "dma_unmap_resource", "nothing to do",
 		"dma-direct keeps no state for a resource mapping");
-	dt_result(&d, "direct", addr, addr, NULL, DMAPOOL_ATTR_NONE);
-	stream_end(dev, &d);
+	dt_result(d, "direct", addr, addr, NULL, DMAPOOL_ATTR_NONE);
+	stream_end(dev, d);
 }
 
 /* dma_dev_need_sync(): CONFIG_DMA_API_DEBUG is off in Debian, so a
@@ -729,42 +736,42 @@ static bool need_sync(struct device *dev, struct dmapool_decision *d)
 static void sync_single(struct device *dev, dma_addr_t addr, size_t size,
 			int dir, bool for_device)
 {
-	struct dmapool_decision d;
+	struct dmapool_decision dd_, *d = trace_on(dev) ? &dd_ : NULL;
 	phys_addr_t pa;
 
 	if (!dev)
 		return;
-	dt_begin_map(&d, dev, for_device ? "sync_for_device" : "sync_for_cpu",
+	dt_begin_map(d, dev, for_device ? "sync_for_device" : "sync_for_cpu",
 		     size, dir, 0);
-	if (need_sync(dev, &d)) {
+	if (need_sync(dev, d)) {
 		if (!check_dir(dev, dir, for_device ? "__dma_sync_single_for_device" :
 			       "__dma_sync_single_for_cpu", addr, size))
 			return;
 		pa = dma_to_phys(dev, addr);
 		if (pa == PHYS_NONE || !physmem_dram(dev->m, pa, size ? size : 1)) {
-			dt_step(&d, "memory", "dma_to_phys", "not RAM",
+			dt_step(d, "memory", "dma_to_phys", "not RAM",
 				"DMA address %#llx+%#zx does not translate to simulated RAM",
 				(unsigned long long)addr, size);
 			report(dev->m, "sync-not-ram", dev, addr, size,
 			       "DMA-API: %s %s: sync of DMA address %#llx+%#zx, which is not RAM the device can reach",
 			       dev_driver_string(dev), dev->name,
 			       (unsigned long long)addr, size);
-			stream_end(dev, &d);
+			stream_end(dev, d);
 			return;
 		}
 		if (for_device)
-			dma_direct_sync_single_for_device(dev, addr, size, dir, &d);
+			dma_direct_sync_single_for_device(dev, addr, size, dir, d);
 		else
-			dma_direct_sync_single_for_cpu(dev, addr, size, dir, &d);
-		dt_result(&d, swiotlb_find_pool(dev, pa) ? bounce_name(dev) : "direct",
+			dma_direct_sync_single_for_cpu(dev, addr, size, dir, d);
+		dt_result(d, swiotlb_find_pool(dev, pa) ? bounce_name(dev) : "direct",
 			  pa, addr, NULL, DMAPOOL_ATTR_NONE);
 		if (swiotlb_find_pool(dev, pa))
-			dt_result_phys(&d, pa);
+			dt_result_phys(d, pa);
 	} else {
-		dt_result(&d, "direct", dma_to_phys(dev, addr), addr, NULL,
+		dt_result(d, "direct", dma_to_phys(dev, addr), addr, NULL,
 			  DMAPOOL_ATTR_NONE);
 	}
-	stream_end(dev, &d);
+	stream_end(dev, d);
 }
 
 DMAPOOL_API void dma_sync_single_for_cpu(struct device *dev, dma_addr_t addr,
@@ -784,33 +791,34 @@ DMAPOOL_API void dma_sync_single_for_device(struct device *dev, dma_addr_t addr,
 static int map_sg_i(struct device *dev, struct scatterlist *sgl, int nents,
 		    enum dma_data_direction dir, unsigned long attrs)
 {
-	struct dmapool_decision d, e;
+	struct dmapool_decision dd_, *d = trace_on(dev) ? &dd_ : NULL, e;
 	struct dmapool_machine *m = dev->m;
 	struct scatterlist *sg = sgl;
 	int i, ret = nents;
 	const char *backend = "direct";
 
-	dt_begin_map(&d, dev, "map_sg", 0, dir, attrs);
-	iommu_note(dev, &d);
+	dt_begin_map(d, dev, "map_sg", 0, dir, attrs);
+	iommu_note(dev, d);
 	for (i = 0; i < nents && sg; i++, sg = sg_next_i(sg)) {
 		struct page *pg = (struct page *)(sg->page_link & ~SG_PAGE_LINK_MASK);
 		phys_addr_t phys;
 
-		d.size += sg->length;
+		if (d) d->size += sg->length;
 		if (!pg || !physmem_is_page(m, pg)) {
 			report(m, "map-bad-page", dev, 0, sg->length,
 			       "DMA-API: %s %s: dma_map_sg entry %d: not a struct page of this machine",
 			       dev_driver_string(dev), dev->name, i);
-			dt_step(&d, "entry", "dma_direct_map_sg", "not a page",
+			dt_step(d, "entry", "dma_direct_map_sg", "not a page",
 				"entry %d has no page of this machine", i);
 			ret = -EINVAL;
 			break;
 		}
 		phys = ((phys_addr_t)dmapool_page_to_pfn(pg) << m->prof.page_shift) + sg->offset;
 		dt_begin_map(&e, dev, "map", sg->length, dir, attrs);
-		sg->dma_address = dma_direct_map_phys(dev, phys, sg->length, dir, attrs, true, &e);
+		sg->dma_address = dma_direct_map_phys(dev, phys, sg->length, dir, attrs, true,
+						      d ? &e : NULL);
 		if (i < DMAPOOL_DECISION_MAX_STEPS - 4)
-			dt_step(&d, "entry", "dma_direct_map_phys",
+			dt_step(d, "entry", "dma_direct_map_phys",
 				e.ok ? e.backend : "failed: -EIO",
 				"entry %d: phys %#llx len %#x -> dma %#llx", i,
 				(unsigned long long)phys, sg->length,
@@ -819,8 +827,10 @@ static int map_sg_i(struct device *dev, struct scatterlist *sgl, int nents,
 			ret = -EIO;
 			break;
 		}
-		if (strcmp(e.backend, "direct"))
+		if (d && strcmp(e.backend, "direct"))
 			backend = e.backend;
+		else if (!d && swiotlb_find_pool(dev, dma_to_phys(dev, sg->dma_address)))
+			backend = bounce_name(dev);
 		sg->dma_length = sg->length;
 	}
 	if (ret < 0) {
@@ -830,14 +840,14 @@ static int map_sg_i(struct device *dev, struct scatterlist *sgl, int nents,
 		for (int k = 0; k < i && u; k++, u = sg_next_i(u))
 			dma_direct_unmap_phys(dev, u->dma_address, u->dma_length, dir,
 					      attrs | DMA_ATTR_SKIP_CPU_SYNC, NULL);
-		dt_step(&d, "unwind", "dma_direct_unmap_sg", "unmapped",
+		dt_step(d, "unwind", "dma_direct_unmap_sg", "unmapped",
 			"%d entries mapped before the failure were unmapped (DMA_ATTR_SKIP_CPU_SYNC)", i);
-		dt_result(&d, "none", PHYS_NONE, DMA_ERR, NULL, DMAPOOL_ATTR_NONE);
+		dt_result(d, "none", PHYS_NONE, DMA_ERR, NULL, DMAPOOL_ATTR_NONE);
 	} else {
-		dt_result(&d, backend, nents ? dma_to_phys(dev, sgl->dma_address) : PHYS_NONE,
+		dt_result(d, backend, nents ? dma_to_phys(dev, sgl->dma_address) : PHYS_NONE,
 			  nents ? sgl->dma_address : DMA_ERR, NULL, DMAPOOL_ATTR_NONE);
 	}
-	stream_end(dev, &d);
+	stream_end(dev, d);
 	return ret;
 }
 
@@ -886,39 +896,39 @@ DMAPOOL_API void dma_unmap_sg_attrs(struct device *dev, struct scatterlist *sgl,
 				    int nents, enum dma_data_direction dir,
 				    unsigned long attrs)
 {
-	struct dmapool_decision d;
+	struct dmapool_decision dd_, *d = trace_on(dev) ? &dd_ : NULL;
 	struct scatterlist *sg = sgl;
 
 	if (!dev || !check_dir(dev, dir, "dma_unmap_sg_attrs", 0, 0))
 		return;
-	dt_begin_map(&d, dev, "unmap_sg", 0, dir, attrs);
+	dt_begin_map(d, dev, "unmap_sg", 0, dir, attrs);
 	for (int i = 0; i < nents && sg; i++, sg = sg_next_i(sg)) {
-		d.size += sg->dma_length;
+		if (d) d->size += sg->dma_length;
 		dma_direct_unmap_phys(dev, sg->dma_address, sg->dma_length, dir,
-				      attrs, i < 4 ? &d : NULL);
+				      attrs, i < 4 ? d : NULL);
 	}
-	dt_result(&d, "direct", PHYS_NONE, sgl ? sgl->dma_address : DMA_ERR, NULL,
+	dt_result(d, "direct", PHYS_NONE, sgl ? sgl->dma_address : DMA_ERR, NULL,
 		  DMAPOOL_ATTR_NONE);
-	stream_end(dev, &d);
+	stream_end(dev, d);
 }
 
 static void sync_sg(struct device *dev, struct scatterlist *sgl, int nelems,
 		    int dir, bool for_device)
 {
-	struct dmapool_decision d;
+	struct dmapool_decision dd_, *d = trace_on(dev) ? &dd_ : NULL;
 	struct scatterlist *sg = sgl;
 
 	if (!dev)
 		return;
-	dt_begin_map(&d, dev, for_device ? "sync_sg_for_device" : "sync_sg_for_cpu",
+	dt_begin_map(d, dev, for_device ? "sync_sg_for_device" : "sync_sg_for_cpu",
 		     0, dir, 0);
-	if (need_sync(dev, &d) &&
+	if (need_sync(dev, d) &&
 	    check_dir(dev, dir, for_device ? "__dma_sync_sg_for_device" :
 		      "__dma_sync_sg_for_cpu", 0, 0)) {
 		for (int i = 0; i < nelems && sg; i++, sg = sg_next_i(sg)) {
-			struct dmapool_decision *dd = i < 4 ? &d : NULL;
+			struct dmapool_decision *dd = i < 4 ? d : NULL;
 
-			d.size += sg->length;
+			if (d) d->size += sg->length;
 			if (for_device)
 				dma_direct_sync_single_for_device(dev, sg->dma_address,
 								  sg->length, dir, dd);
@@ -927,9 +937,9 @@ static void sync_sg(struct device *dev, struct scatterlist *sgl, int nelems,
 							       sg->length, dir, dd);
 		}
 	}
-	dt_result(&d, "direct", PHYS_NONE, sgl ? sgl->dma_address : DMA_ERR, NULL,
+	dt_result(d, "direct", PHYS_NONE, sgl ? sgl->dma_address : DMA_ERR, NULL,
 		  DMAPOOL_ATTR_NONE);
-	stream_end(dev, &d);
+	stream_end(dev, d);
 }
 
 DMAPOOL_API void dma_sync_sg_for_cpu(struct device *dev, struct scatterlist *sg,

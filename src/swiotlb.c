@@ -176,27 +176,63 @@ typedef unsigned __int128 u128;
 
 #define SEG_ALL	(~(u128)0)
 
+/* Longest run of ones in a 64-bit word: runs of 2^k ones, then a greedy
+ * descent over k. */
+static unsigned run_max64(uint64_t x)
+{
+	uint64_t r[7], cur = ~0ULL;
+	unsigned len = 0;
+
+	if (!~x)
+		return 64;
+	r[0] = x;
+	for (int k = 1; k < 7; k++)
+		r[k] = r[k - 1] & (r[k - 1] >> (1u << (k - 1)));
+	for (int k = 5; k >= 0; k--) {
+		uint64_t cand = cur & (r[k] >> len);
+
+		if (cand) {
+			cur = cand;
+			len += 1u << k;
+		}
+	}
+	return len;
+}
+
+/* Longest run of ones in a segment's 128-bit mask: the best of each half
+ * and of the run that crosses the middle. */
 static unsigned run_max128(u128 x)
 {
-	unsigned n = 0;
+	uint64_t lo = (uint64_t)x, hi = (uint64_t)(x >> 64);
+	unsigned a, b, mid;
 
-	/* longest run of ones: count shift-and steps until empty */
-	while (x) {
-		x &= x >> 1;
-		n++;
-	}
-	return n;
+	if (!lo && !hi)
+		return 0;
+	a = lo ? run_max64(lo) : 0;
+	b = hi ? run_max64(hi) : 0;
+	mid = (~lo ? (unsigned)__builtin_clzll(~lo) : 64) +
+	      (~hi ? (unsigned)__builtin_ctzll(~hi) : 64);
+	if (a < b)
+		a = b;
+	return a > mid ? a : mid;
 }
 
 static void tree_update(struct io_tlb_pool *p, uint64_t seg)
 {
 	uint64_t i = p->tree_leaves + seg;
 
-	p->segtree[i] = (uint8_t)run_max128(p->freemap[seg]);
+	uint8_t v = (uint8_t)run_max128(p->freemap[seg]);
+
+	if (p->segtree[i] == v)
+		return;
+	p->segtree[i] = v;
 	for (i >>= 1; i; i >>= 1) {
 		uint8_t a = p->segtree[2 * i], b = p->segtree[2 * i + 1];
+		uint8_t mx = a > b ? a : b;
 
-		p->segtree[i] = a > b ? a : b;
+		if (p->segtree[i] == mx)
+			break;
+		p->segtree[i] = mx;
 	}
 }
 
@@ -484,7 +520,7 @@ static unsigned align_offset(const struct device *dev, uint64_t align_mask,
 /* swiotlb_find_slots(): areas in turn from area 0 (one CPU). */
 static int64_t find_slots(struct device *dev, struct io_tlb_pool *p,
 			  phys_addr_t orig_addr, size_t alloc_size,
-			  uint64_t alloc_align_mask)
+			  uint64_t alloc_align_mask, unsigned pad_slots, bool map)
 {
 	struct slot_query q;
 	uint64_t boundary = dev->seg_boundary;
@@ -513,9 +549,16 @@ static int64_t find_slots(struct device *dev, struct io_tlb_pool *p,
 				  align_offset(dev, 0, orig_addr));
 	if (idx >= 0) {
 		uint64_t used = swiotlb_used(p);
+		int64_t first = idx + pad_slots;
 
 		if (used > p->used_hiwater)
 			p->used_hiwater = used;
+		/* a mapping records the original address of every slot; an
+		 * allocation leaves them invalid (nothing to copy) */
+		p->slots[first].pad_slots = (uint16_t)pad_slots;
+		if (map)
+			for (uint64_t i = 0; i < q.nslots - pad_slots; i++)
+				p->slots[first + i].orig_addr = orig_addr + (i << IO_TLB_SHIFT);
 	}
 	pthread_mutex_unlock(&p->lock);
 	return idx;
@@ -628,7 +671,8 @@ static phys_addr_t tbl_map_single(struct device *dev, phys_addr_t orig_addr,
 	}
 	offset = align_offset(dev, alloc_align_mask, orig_addr);
 	size = ALIGN_UP(mapping_size + offset, alloc_align_mask + 1);
-	index = find_slots(dev, p, orig_addr, size, alloc_align_mask);
+	index = find_slots(dev, p, orig_addr, size, alloc_align_mask,
+			   offset >> IO_TLB_SHIFT, true);
 	if (index < 0) {
 		uint64_t used;
 
@@ -650,13 +694,9 @@ static phys_addr_t tbl_map_single(struct device *dev, phys_addr_t orig_addr,
 	pad_slots = offset >> IO_TLB_SHIFT;
 	offset &= IO_TLB_SIZE - 1;
 	index += pad_slots;
-	pthread_mutex_lock(&p->lock);
-	p->slots[index].pad_slots = (uint16_t)pad_slots;
-	for (uint64_t i = 0; i < ((size + IO_TLB_SIZE - 1) >> IO_TLB_SHIFT) - pad_slots; i++)
-		p->slots[index + i].orig_addr = orig_addr + (i << IO_TLB_SHIFT);
-	pthread_mutex_unlock(&p->lock);
 	tlb_addr = p->start + ((uint64_t)index << IO_TLB_SHIFT) + offset;
-	dt_step(d, "swiotlb", "swiotlb_find_slots", "found",
+	if (d)
+		dt_step(d, "swiotlb", "swiotlb_find_slots", "found",
 		"%s pool: %llu slot(s) at index %lld (area %llu), %llu of %llu slots now used",
 		p->name ? p->name : "default",
 		(unsigned long long)((size + IO_TLB_SIZE - 1) >> IO_TLB_SHIFT),
@@ -762,7 +802,7 @@ phys_addr_t swiotlb_alloc(struct device *dev, size_t size,
 			"the device has no SWIOTLB pool");
 		return PHYS_NONE;
 	}
-	index = find_slots(dev, p, 0, size, align);
+	index = find_slots(dev, p, 0, size, align, 0, false);
 	if (index < 0) {
 		dt_step(d, "restricted-swiotlb", "swiotlb_alloc", "fail",
 			"no run of %zu slots aligned to %#llx inside one segment of %s",

@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later OR BSD-2-Clause */
+/*
+ * bench_swiotlb.c — target P5 of the project's performance targets:
+ * bouncing through the SWIOTLB (src/swiotlb.c) against memcpy of the same
+ * bytes, measured side by side in one process.
+ *
+ * A machine with 2 GiB of RAM and "swiotlb=force" (a 64 MiB pool,
+ * every mapping bounces) and one coherent device.  Subject cycles, each
+ * making exactly one copy per direction of the data:
+ *
+ *   to-device    dma_map_single(TO_DEVICE)      copies buffer -> slot
+ *                dma_unmap_single()             no copy
+ *   from-device  dma_map_single(FROM_DEVICE)    copies buffer -> slot
+ *                                               (6.12 does, for every direction)
+ *                dma_sync_single_for_cpu()      copies slot -> buffer
+ *                dma_unmap_single(SKIP_CPU_SYNC) no copy
+ *                (two copies: its baseline is two memcpy)
+ *
+ * for 4 KiB, 64 KiB and 256 KiB buffers and the confidential-VM size mix
+ * (57.7 % of mappings <= 2 KiB, 91.3 % <= 4 KiB, the rest up to 64 KiB).
+ * The baseline is memcpy of the same bytes between two buffers of the same
+ * simulated RAM.  Figures are throughput ratios (memcpy time / subject
+ * time; target >= 0.5 / 0.8 / 0.9), with the decision trace off
+ * (dmapool_set_tracing) and, for reference, on.  A last figure maps into
+ * a pool kept 95 % full with scattered holes and compares it with the
+ * empty pool (target <= 2x).
+ *
+ * Exit 3 when a ratio misses its target by more than FAR.
+ */
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <dmapool.h>
+#include <linux/dma-mapping.h>
+#include <linux/slab.h>
+
+#define REPS	7
+#define FAR	3.0
+
+static const char dts_fmt[] =
+	"/dts-v1/;\n"
+	"/ {\n"
+	"	#address-cells = <2>; #size-cells = <2>;\n"
+	"	chosen { bootargs = \"swiotlb=force\"; };\n"
+	"	memory@40000000 { device_type = \"memory\"; reg = <0x0 0x40000000 0x0 0x80000000>; };\n"
+	"	dev@0 { compatible = \"bench,dev\"; dma-coherent; };\n"
+	"};\n";
+
+static double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static struct dmapool_machine *m;
+static struct device *dev;
+static volatile uint64_t sink;
+
+/* Sizes of one batch: a fixed size, or the confidential-VM mix. */
+static size_t mix_size(unsigned i)
+{
+	unsigned r = (i * 2654435761u) % 1000;
+
+	if (r < 577)
+		return 64 + (r * 37) % (2048 - 64);	/* <= 2 KiB */
+	if (r < 913)
+		return 2049 + (r * 53) % 2047;		/* <= 4 KiB */
+	return 4097 + (r * 97) % (65536 - 4097);	/* <= 64 KiB */
+}
+
+static void die(const char *what)
+{
+	fprintf(stderr, "bench_swiotlb: %s\n", what);
+	exit(1);
+}
+
+/* One subject batch; returns ns per cycle. */
+static double subject(void *buf, size_t size, unsigned n, bool from_device)
+{
+	double t0 = now_ns();
+
+	for (unsigned i = 0; i < n; i++) {
+		size_t sz = size ? size : mix_size(i);
+		dma_addr_t h;
+
+		if (from_device) {
+			h = dma_map_single(dev, buf, sz, DMA_FROM_DEVICE);
+			if (dma_mapping_error(dev, h))
+				die("map failed");
+			dma_sync_single_for_cpu(dev, h, sz, DMA_FROM_DEVICE);
+			dma_unmap_single_attrs(dev, h, sz, DMA_FROM_DEVICE, DMA_ATTR_SKIP_CPU_SYNC);
+		} else {
+			h = dma_map_single(dev, buf, sz, DMA_TO_DEVICE);
+			if (dma_mapping_error(dev, h))
+				die("map failed");
+			dma_unmap_single(dev, h, sz, DMA_TO_DEVICE);
+		}
+	}
+	return (now_ns() - t0) / n;
+}
+
+static double baseline(uint8_t *dst, const uint8_t *src, size_t size, unsigned n,
+		       unsigned copies)
+{
+	double t0 = now_ns();
+
+	for (unsigned i = 0; i < n; i++) {
+		size_t sz = size ? size : mix_size(i);
+
+		for (unsigned c = 0; c < copies; c++) {
+			memcpy(dst, src, sz);
+			__asm__ volatile("" : : "r"(dst) : "memory");
+		}
+		sink += dst[sz - 1];
+	}
+	return (now_ns() - t0) / n;
+}
+
+static unsigned ops_for(size_t size)
+{
+	size_t bytes = size ? size : 6000;
+	unsigned n = (unsigned)(((size_t)400 << 20) / bytes / 8);
+
+	return n < 2000 ? 2000 : n > 100000 ? 100000 : n;
+}
+
+static int figure(const char *name, size_t size, bool from_device, double target,
+		  bool tracing)
+{
+	void *buf = kmalloc(size ? size : 65536, GFP_KERNEL);
+	uint8_t *dst = kmalloc(size ? size : 65536, GFP_KERNEL);
+	unsigned n = ops_for(size);
+	double s[REPS], b[REPS], ratio, rmin;
+
+	if (!buf || !dst)
+		die("kmalloc failed");
+	memset(buf, 0x5a, size ? size : 65536);
+	dmapool_set_tracing(m, tracing);
+	subject(buf, size, n / 4, from_device);			/* warm-up */
+	baseline(dst, buf, size, n / 4, from_device ? 2 : 1);
+	for (int r = 0; r < REPS; r++) {
+		s[r] = subject(buf, size, n, from_device);
+		b[r] = baseline(dst, buf, size, n, from_device ? 2 : 1);
+	}
+	qsort(s, REPS, sizeof(*s), cmp_d);
+	qsort(b, REPS, sizeof(*b), cmp_d);
+	ratio = b[REPS / 2] / s[REPS / 2];
+	rmin = b[0] / s[0];
+	printf("P5 %s %s%s: subject %.0f ns/op, baseline %.0f ns/op, ratio %.2f (min-based %.2f) (target >= %.2f)\n",
+	       name, from_device ? "from-device" : "to-device",
+	       tracing ? " [trace on]" : "", s[REPS / 2], b[REPS / 2], ratio, rmin,
+	       tracing ? 0.0 : target);
+	kfree(buf);
+	kfree(dst);
+	dmapool_set_tracing(m, true);
+	return !tracing && ratio * FAR < target;
+}
+
+/* Map 4 KiB buffers into an empty pool and into one kept 95 % full. */
+static int fullness(void)
+{
+	enum { SLOTS = 1024, HOLD = SLOTS * 95 / 100 };
+	static dma_addr_t held[SLOTS];
+	void *buf = kmalloc(4096, GFP_KERNEL);
+	void *small = kmalloc(2048, GFP_KERNEL);
+	unsigned n = 50000, nheld = 0;
+	double e[REPS], f[REPS], ratio;
+
+	if (!buf || !small)
+		die("kmalloc failed");
+	dmapool_set_tracing(m, false);
+	for (int r = 0; r < REPS; r++)
+		e[r] = subject(buf, 4096, n, false);
+	/* fill with 2 KiB mappings, then free every 20th: scattered holes */
+	while (nheld < HOLD) {
+		dma_addr_t h = dma_map_single(dev, small, 2048, DMA_TO_DEVICE);
+
+		if (dma_mapping_error(dev, h))
+			break;
+		held[nheld++] = h;
+	}
+	for (unsigned i = 0; i < nheld; i += 20) {
+		dma_unmap_single(dev, held[i], 2048, DMA_TO_DEVICE);
+		held[i] = DMA_MAPPING_ERROR;
+	}
+	for (int r = 0; r < REPS; r++)
+		f[r] = subject(small, 2048, n, false) ;
+	for (unsigned i = 0; i < nheld; i++)
+		if (held[i] != DMA_MAPPING_ERROR)
+			dma_unmap_single(dev, held[i], 2048, DMA_TO_DEVICE);
+	qsort(e, REPS, sizeof(*e), cmp_d);
+	qsort(f, REPS, sizeof(*f), cmp_d);
+	ratio = f[REPS / 2] / e[REPS / 2];
+	printf("P5 95%%-full pool (2 KiB maps into holes) vs empty pool (4 KiB maps): full %.0f ns/op, empty %.0f ns/op, ratio %.2f (target <= 2.00)\n",
+	       f[REPS / 2], e[REPS / 2], ratio);
+	kfree(buf);
+	kfree(small);
+	dmapool_set_tracing(m, true);
+	return ratio > 2.0 * FAR;
+}
+
+int main(void)
+{
+	char path[] = "/tmp/bench_swiotlbXXXXXX";
+	char dts[64];
+	FILE *f;
+	int fd, bad = 0;
+
+	fd = mkstemp(path);
+	if (fd < 0)
+		die("mkstemp");
+	close(fd);
+	unlink(path);
+	snprintf(dts, sizeof(dts), "%s.dts", path);
+	f = fopen(dts, "w");
+	if (!f)
+		die("cannot write the tree");
+	fputs(dts_fmt, f);
+	fclose(f);
+	if (dmapool_machine_load(dts, NULL, &m))
+		die("cannot load the machine (is dtc installed?)");
+	unlink(dts);
+	dmapool_machine_use(m);
+	dev = dmapool_device_find(m, "dev@0");
+	if (!dev || dma_set_mask_and_coherent(dev, DMA_BIT_MASK(64)))
+		die("no device");
+
+	bad |= figure("4KiB", 4096, false, 0.5, false);
+	bad |= figure("4KiB", 4096, true, 0.5, false);
+	bad |= figure("64KiB", 65536, false, 0.8, false);
+	bad |= figure("64KiB", 65536, true, 0.8, false);
+	bad |= figure("256KiB", 262144, false, 0.9, false);
+	bad |= figure("256KiB", 262144, true, 0.9, false);
+	bad |= figure("cvm-mix", 0, false, 0.5, false);
+	bad |= figure("4KiB", 4096, false, 0.5, true);
+	bad |= fullness();
+	dmapool_machine_destroy(m);
+	return bad ? 3 : 0;
+}
