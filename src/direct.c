@@ -509,8 +509,10 @@ dma_addr_t dma_direct_map_phys(struct device *dev, phys_addr_t phys,
 		if (dev_warn_once_i(dev, sg ? &m->once.sg_overflow : &m->once.map_overflow,
 				    "DMA addr 0x%016llx+%zu overflow (mask %llx, bus limit %llx).",
 				    (unsigned long long)dma, size, (unsigned long long)mask,
-				    (unsigned long long)dev->bus_dma_limit) && !sg)
-			klog(m, "WARNING: CPU: 0 PID: 1 at kernel/dma/direct.h:103 dma_map_page_attrs+0x338/0x358");
+				    (unsigned long long)dev->bus_dma_limit))
+			klog(m, "WARNING: CPU: 0 PID: 1 at kernel/dma/direct.h:103 %s",
+			     sg ? "dma_direct_map_sg+0x2d0/0x2f8" :
+				  "dma_map_page_attrs+0x338/0x358");
 		dt_result(d, "none", phys, DMA_ERR, NULL, DMAPOOL_ATTR_NONE);
 		return DMA_ERR;
 	}

@@ -8,7 +8,8 @@
  * The one tolerated difference is the address of memory that the page
  * allocator served: it varies on the real kernel too.  A line is let
  * through only if this library's decision was a buddy backend (for an
- * allocation) or a direct mapping of a kmalloc / alloc_pages buffer (for
+ * allocation; also an atomic pool whose memory came from the page
+ * allocator rather than CMA) or a direct mapping of a kmalloc / alloc_pages buffer (for
  * "map", "map_page" and "map_sg" lines), and the kernel's address lies
  * outside every CMA area, reserved region and the SWIOTLB (so the kernel
  * did not use a pool or bounce either); a later "free #N" / "unmap #N"
@@ -184,7 +185,9 @@ static void check_probe(void **state)
 		    pe == pg && !strncmp(e, g, pe)) {
 			bool page_alloc =
 				(is_alloc && strstr(g, "-> ok ") && alloc_no <= rc.alloc.n &&
-				 !strncmp(rc.alloc.a[alloc_no - 1].backend, "buddy-", 6) &&
+				 (!strncmp(rc.alloc.a[alloc_no - 1].backend, "buddy-", 6) ||
+				  (!strncmp(rc.alloc.a[alloc_no - 1].backend, "atomic-", 7) &&
+				   !in_some_pool(m, ag))) &&
 				 rc.alloc.a[alloc_no - 1].dma == ag &&
 				 line_index(g, "alloc #", dev, sizeof(dev), &idx)) ||
 				(is_map && strstr(g, "-> ok ") && map_no <= rc.map.n &&
