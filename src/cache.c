@@ -41,16 +41,6 @@ DMAPOOL_API const char *dmapool_cache_op_name(enum dmapool_cache_op op)
 	return (unsigned)op < ARRAY_SIZE(op_names) ? op_names[op] : "?";
 }
 
-static const char *dir_str(enum dma_data_direction dir)
-{
-	switch (dir) {
-	case DMA_BIDIRECTIONAL: return "BIDIRECTIONAL";
-	case DMA_TO_DEVICE: return "TO_DEVICE";
-	case DMA_FROM_DEVICE: return "FROM_DEVICE";
-	default: return "NONE";
-	}
-}
-
 enum dmapool_cache_op cache_op_for_device(const struct dmapool_profile *p,
 					  enum dma_data_direction dir)
 {
@@ -96,7 +86,7 @@ static void record(struct dmapool_machine *m, struct dmapool_decision *d,
 		d->ncache++;
 	}
 	dt_step(d, "cache", func, dmapool_cache_op_name(op),
-		"%s [%#llx, %#llx) %s on %s%s", dir_str(dir),
+		"%s [%#llx, %#llx) %s on %s%s", dir_name(dir),
 		(unsigned long long)pa, (unsigned long long)(pa + size),
 		op == DMAPOOL_CACHE_NONE ? "needs nothing" : "to the point of coherency",
 		m->prof.arch,

@@ -535,7 +535,7 @@ void dma_direct_sync_single_for_cpu(struct device *dev, dma_addr_t addr,
 	if (!dev_is_dma_coherent_i(dev))
 		arch_sync_dma_for_cpu(dev->m, pa, size, dir, d);
 	if (swiotlb_find_pool(dev, pa))
-		swiotlb_sync_single_for_cpu(dev, pa, size, dir, d);
+		swiotlb_sync_single(dev, pa, size, dir, false, d);
 }
 
 void dma_direct_sync_single_for_device(struct device *dev, dma_addr_t addr,
@@ -545,7 +545,7 @@ void dma_direct_sync_single_for_device(struct device *dev, dma_addr_t addr,
 	phys_addr_t pa = dma_to_phys(dev, addr);
 
 	if (swiotlb_find_pool(dev, pa))
-		swiotlb_sync_single_for_device(dev, pa, size, dir, d);
+		swiotlb_sync_single(dev, pa, size, dir, true, d);
 	if (!dev_is_dma_coherent_i(dev))
 		arch_sync_dma_for_device(dev->m, pa, size, dir, d);
 }

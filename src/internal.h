@@ -492,12 +492,10 @@ dma_addr_t swiotlb_map(struct device *dev, phys_addr_t phys, size_t size,
 void swiotlb_tbl_unmap_single(struct device *dev, phys_addr_t tlb_addr,
 			      size_t size, enum dma_data_direction dir,
 			      unsigned long attrs, struct dmapool_decision *d);
-void swiotlb_sync_single_for_device(struct device *dev, phys_addr_t tlb_addr,
-				    size_t size, enum dma_data_direction dir,
-				    struct dmapool_decision *d);
-void swiotlb_sync_single_for_cpu(struct device *dev, phys_addr_t tlb_addr,
-				 size_t size, enum dma_data_direction dir,
-				 struct dmapool_decision *d);
+/* swiotlb_sync_single_for_device (for_device) / _for_cpu */
+void swiotlb_sync_single(struct device *dev, phys_addr_t tlb_addr, size_t size,
+			 enum dma_data_direction dir, bool for_device,
+			 struct dmapool_decision *d);
 /* Restricted pools (CONFIG_DMA_RESTRICTED_POOL): phys or PHYS_NONE. */
 phys_addr_t swiotlb_alloc(struct device *dev, size_t size,
 			  struct dmapool_decision *d);

@@ -493,7 +493,7 @@ DMAPOOL_API bool dev_is_dma_coherent(struct device *dev)
 /* Decisions are recorded unless tracing was switched off. */
 static bool trace_on(const struct device *dev)
 {
-	return !__atomic_load_n(&dev->m->trace_off, __ATOMIC_RELAXED);
+	return dev && !__atomic_load_n(&dev->m->trace_off, __ATOMIC_RELAXED);
 }
 
 static struct scatterlist *sg_next_i(struct scatterlist *sg)

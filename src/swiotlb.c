@@ -755,33 +755,25 @@ void swiotlb_tbl_unmap_single(struct device *dev, phys_addr_t tlb_addr,
 		(unsigned long long)tlb_addr);
 }
 
-void swiotlb_sync_single_for_device(struct device *dev, phys_addr_t tlb_addr,
-				    size_t size, enum dma_data_direction dir,
-				    struct dmapool_decision *d)
+/* swiotlb_sync_single_for_device / _for_cpu: copy towards the slot for
+ * TO_DEVICE / BIDIRECTIONAL before the device looks, back to the buffer
+ * for FROM_DEVICE / BIDIRECTIONAL after it wrote. */
+void swiotlb_sync_single(struct device *dev, phys_addr_t tlb_addr, size_t size,
+			 enum dma_data_direction dir, bool for_device,
+			 struct dmapool_decision *d)
 {
 	struct io_tlb_pool *p = swiotlb_find_pool(dev, tlb_addr);
+	enum dma_data_direction skip = for_device ? DMA_FROM_DEVICE : DMA_TO_DEVICE;
 
 	if (!p)
 		return;
-	if (dir == DMA_TO_DEVICE || dir == DMA_BIDIRECTIONAL)
-		swiotlb_bounce(dev, p, tlb_addr, size, DMA_TO_DEVICE, d);
+	if (dir != skip)
+		swiotlb_bounce(dev, p, tlb_addr, size,
+			       for_device ? DMA_TO_DEVICE : DMA_FROM_DEVICE, d);
 	else
-		dt_step(d, "bounce-copy", "swiotlb_sync_single_for_device", "none",
-			"FROM_DEVICE: nothing to copy towards the device");
-}
-
-void swiotlb_sync_single_for_cpu(struct device *dev, phys_addr_t tlb_addr,
-				 size_t size, enum dma_data_direction dir,
-				 struct dmapool_decision *d)
-{
-	struct io_tlb_pool *p = swiotlb_find_pool(dev, tlb_addr);
-
-	if (!p)
-		return;
-	if (dir == DMA_FROM_DEVICE || dir == DMA_BIDIRECTIONAL)
-		swiotlb_bounce(dev, p, tlb_addr, size, DMA_FROM_DEVICE, d);
-	else
-		dt_step(d, "bounce-copy", "swiotlb_sync_single_for_cpu", "none",
+		dt_step(d, "bounce-copy", for_device ? "swiotlb_sync_single_for_device" :
+			"swiotlb_sync_single_for_cpu", "none", "%s",
+			for_device ? "FROM_DEVICE: nothing to copy towards the device" :
 			"TO_DEVICE: nothing to copy back");
 }
 
