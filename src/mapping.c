@@ -788,6 +788,29 @@ DMAPOOL_API void dma_sync_single_for_device(struct device *dev, dma_addr_t addr,
 
 /* ---- scatter-gather ---- */
 
+/*
+ * check_sg_segment() of kernel/dma/debug.c, always on here: a segment
+ * longer than dma_get_max_seg_size() or crossing dma_get_seg_boundary()
+ * is what the device said it cannot take.  Reports only: Debian's kernel
+ * has no DMA-API debugging, so it prints nothing.
+ */
+static void check_sg_segment(struct device *dev, const struct scatterlist *sg)
+{
+	uint64_t start = sg->dma_address, end = start + sg->dma_length - 1;
+	uint64_t boundary = dev->seg_boundary ? dev->seg_boundary : ~0ULL;
+
+	if (sg->dma_length > dev->max_seg_size)
+		report(dev->m, "sg-segment-too-long", dev, start, sg->dma_length,
+		       "DMA-API: %s %s: mapping sg segment longer than device claims to support [len=%u] [max=%u]",
+		       dev_driver_string(dev), dev->name, sg->dma_length,
+		       (unsigned int)dev->max_seg_size);
+	if (sg->dma_length && ((start ^ end) & ~boundary))
+		report(dev->m, "sg-segment-boundary", dev, start, sg->dma_length,
+		       "DMA-API: %s %s: mapping sg segment across boundary [start=0x%016llx] [end=0x%016llx] [boundary=0x%016llx]",
+		       dev_driver_string(dev), dev->name, (unsigned long long)start,
+		       (unsigned long long)end, (unsigned long long)boundary);
+}
+
 static int map_sg_i(struct device *dev, struct scatterlist *sgl, int nents,
 		    enum dma_data_direction dir, unsigned long attrs)
 {
@@ -832,6 +855,7 @@ static int map_sg_i(struct device *dev, struct scatterlist *sgl, int nents,
 		else if (!d && swiotlb_find_pool(dev, dma_to_phys(dev, sg->dma_address)))
 			backend = bounce_name(dev);
 		sg->dma_length = sg->length;
+		check_sg_segment(dev, sg);
 	}
 	if (ret < 0) {
 		/* unwind the mapped entries without syncing */
@@ -993,20 +1017,22 @@ DMAPOOL_API unsigned int dma_get_min_align_mask(struct device *dev)
 }
 
 /*
- * sg_alloc_table_from_pages() (lib/scatterlist.c): physically contiguous
- * runs of pages become one entry (up to a 4 GiB - 1 page segment), the
- * first entry starts at offset, the last ends where size ends.
+ * sg_alloc_table_from_pages_segment() (lib/scatterlist.c): physically
+ * contiguous runs of pages become one entry of at most max_seg (rounded
+ * down to pages), the first entry starts at offset, the last ends where
+ * size ends.  sg_alloc_table_from_pages() is the same with UINT_MAX.
  */
-DMAPOOL_API int sg_alloc_table_from_pages(struct sg_table *sgt,
-					  struct page **pages,
-					  unsigned int n_pages,
-					  unsigned int offset,
-					  unsigned long size, gfp_t gfp_mask)
+DMAPOOL_API int sg_alloc_table_from_pages_segment(struct sg_table *sgt,
+						  struct page **pages,
+						  unsigned int n_pages,
+						  unsigned int offset,
+						  unsigned long size,
+						  unsigned int max_seg,
+						  gfp_t gfp_mask)
 {
-	const uint64_t max_segment = 0xfffff000ULL;	/* ALIGN_DOWN(UINT_MAX, PAGE_SIZE) */
 	unsigned int chunks = 1, cur = 0, k = 0;
 	struct dmapool_machine *m;
-	uint64_t seg_len = 0, ps;
+	uint64_t seg_len = 0, ps, max_segment;
 	int ret;
 
 	if (!sgt)
@@ -1018,6 +1044,9 @@ DMAPOOL_API int sg_alloc_table_from_pages(struct sg_table *sgt,
 	if (!m)
 		return -EINVAL;
 	ps = m->prof.page_size;
+	max_segment = ALIGN_DOWN((uint64_t)max_seg, ps);
+	if (max_segment < ps)	/* WARN_ON(max_segment < PAGE_SIZE) */
+		return -EINVAL;
 	if (offset >= ps || size > n_pages * ps - offset)
 		return -EINVAL;
 	for (unsigned int i = 0; i < n_pages; i++)
@@ -1056,4 +1085,14 @@ DMAPOOL_API int sg_alloc_table_from_pages(struct sg_table *sgt,
 		cur = j;
 	}
 	return 0;
+}
+
+DMAPOOL_API int sg_alloc_table_from_pages(struct sg_table *sgt,
+					  struct page **pages,
+					  unsigned int n_pages,
+					  unsigned int offset,
+					  unsigned long size, gfp_t gfp_mask)
+{
+	return sg_alloc_table_from_pages_segment(sgt, pages, n_pages, offset,
+						 size, UINT32_MAX, gfp_mask);
 }

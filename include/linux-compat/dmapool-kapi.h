@@ -124,6 +124,13 @@ DMAPOOL_API void dma_set_seg_boundary(struct device *dev, unsigned long mask);
 DMAPOOL_API void dma_set_min_align_mask(struct device *dev,
 					unsigned int min_align_mask);
 DMAPOOL_API unsigned int dma_get_min_align_mask(struct device *dev);
+DMAPOOL_API int sg_alloc_table_from_pages_segment(struct sg_table *sgt,
+						  struct page **pages,
+						  unsigned int n_pages,
+						  unsigned int offset,
+						  unsigned long size,
+						  unsigned int max_segment,
+						  gfp_t gfp_mask);
 DMAPOOL_API int sg_alloc_table_from_pages(struct sg_table *sgt,
 					  struct page **pages,
 					  unsigned int n_pages,
