@@ -380,6 +380,7 @@ struct slot_query {
 	phys_addr_t orig_addr;
 	dma_addr_t tbl_dma_addr;	/* pool start on the bus, & boundary */
 	uint64_t max_slots;		/* segment-boundary span in slots */
+	uint64_t stride;		/* the walk's step between aligned slots */
 };
 
 /* Does slot index (pool-absolute) pass the alignment tests? */
@@ -483,7 +484,10 @@ static void slots_mark(struct io_tlb_pool *p, uint64_t idx, unsigned n, bool use
  * swiotlb_search_pool_area(): the kernel walks from the area's cursor,
  * wrapping to the area start, and takes the first aligned slot whose free
  * run within its segment holds nslots.  The same answer: the first fit in
- * [cursor, area end), else in [area start, cursor).
+ * [cursor, area end), else in [area start, cursor - overshoot), where the
+ * overshoot is what the walk's budget of area_nslabs steps loses at the
+ * wrap (0 unless an alignment leaves the last aligned slot short of the
+ * area end).
  */
 static int64_t search_area(struct io_tlb_pool *p, const struct slot_query *q,
 			   unsigned aidx, size_t alloc_size, unsigned offset)
@@ -495,8 +499,24 @@ static int64_t search_area(struct io_tlb_pool *p, const struct slot_query *q,
 	if (q->nslots > p->area_nslabs - a->used)
 		return -1;
 	idx = range_first_fit(p, q, base + a->index, base + p->area_nslabs);
-	if (idx == UINT64_MAX)
-		idx = range_first_fit(p, q, base, base + a->index);
+	if (idx == UINT64_MAX) {
+		/*
+		 * The kernel's walk stops after area_nslabs slot steps.  Its
+		 * last aligned stop before the area end steps past the end by
+		 * stride - k slots (k: that stop's distance from the end), and
+		 * those steps are missing from the pass after the wrap: it
+		 * ends that many slots before the cursor.
+		 */
+		uint64_t n = p->area_nslabs, over = 0, lim;
+
+		for (uint64_t k = 1; k <= q->stride && k <= n - a->index; k++)
+			if (slot_aligned(q, base + n - k)) {
+				over = q->stride - k;
+				break;
+			}
+		lim = a->index > over ? a->index - over : 0;
+		idx = range_first_fit(p, q, base, base + lim);
+	}
 	if (idx == UINT64_MAX)
 		return -1;
 	for (uint64_t i = idx; i < idx + q->nslots; i++)
@@ -536,6 +556,9 @@ static int64_t find_slots(struct device *dev, struct io_tlb_pool *p,
 	alloc_align_mask |= IO_TLB_SIZE - 1;
 	q.iotlb_align_mask &= ~alloc_align_mask;
 	q.alloc_align_mask = alloc_align_mask;
+	/* get_max_slots(max(alloc_align_mask, iotlb_align_mask)) */
+	q.stride = ((alloc_align_mask > q.iotlb_align_mask ? alloc_align_mask :
+		     q.iotlb_align_mask) >> IO_TLB_SHIFT) + 1;
 	q.orig_addr = orig_addr;
 	q.tbl_dma_addr = start_dma & boundary;
 	/* get_max_slots() */
