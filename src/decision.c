@@ -17,7 +17,10 @@ void dt_begin(struct dmapool_decision *d, const struct device *dev,
 {
 	if (!d)
 		return;
-	memset(d, 0, sizeof(*d));
+	/* the step array is written as steps are added: clear the rest */
+	memset(d, 0, offsetof(struct dmapool_decision, steps));
+	memset((char *)d + offsetof(struct dmapool_decision, backend), 0,
+	       sizeof(*d) - offsetof(struct dmapool_decision, backend));
 	d->op = op;
 	snprintf(d->device, sizeof(d->device), "%s",
 		 dev && dev->name ? dev->name : "(null)");
@@ -94,9 +97,15 @@ void dt_end(struct device *dev, struct dmapool_decision *d)
 	pthread_mutex_lock(&m->dec_lock);
 	d->seq = ++m->decision_seq;
 	if (!dev->last)
-		dev->last = malloc(sizeof(*dev->last));
-	if (dev->last)
-		*dev->last = *d;
+		dev->last = calloc(1, sizeof(*dev->last));
+	if (dev->last) {
+		/* header, the steps used, and the tail */
+		size_t steps = offsetof(struct dmapool_decision, steps);
+		size_t tail = offsetof(struct dmapool_decision, backend);
+
+		memcpy(dev->last, d, steps + d->nsteps * sizeof(d->steps[0]));
+		memcpy((char *)dev->last + tail, (char *)d + tail, sizeof(*d) - tail);
+	}
 	dmapool_decision_fn fn = m->decision_sink;
 	void *ctx = m->decision_ctx;
 	pthread_mutex_unlock(&m->dec_lock);
