@@ -113,7 +113,7 @@ phys_addr_t alloc_pages_i(struct dmapool_machine *m, unsigned gfp, unsigned orde
 		}
 		return PHYS_NONE;
 	}
-	return buddy_alloc(m, gfp & (GFPI_DMA | GFPI_DMA32), order);
+	return buddy_alloc(m, gfp & (GFPI_DMA | GFPI_DMA32 | GFPI_HIGHMEM), order);
 }
 
 static const char *zone_gfp_str(unsigned gfp)

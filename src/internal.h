@@ -80,6 +80,8 @@ struct dmapool_profile {
 	bool all_coherent;		/* no sync hooks at all (x86) */
 	bool zone_dma;			/* CONFIG_ZONE_DMA */
 	bool zone_dma32;		/* CONFIG_ZONE_DMA32 */
+	uint64_t lowmem_size;		/* CONFIG_HIGHMEM: RAM in the linear map
+					 * (0: all of it, no ZONE_HIGHMEM) */
 	uint64_t zone_dma_limit;	/* default zone_dma_limit (inclusive) */
 	bool arm64_zone_rules;		/* DMA zone from dma-ranges as arm64 does */
 	unsigned arch_dma_minalign;	/* ARCH_DMA_MINALIGN */
@@ -314,7 +316,13 @@ void physmem_linear_protect(struct dmapool_machine *m, phys_addr_t pa,
 /* ------------------------------------------------------------------ */
 /* page_alloc.c — buddy allocator with zones. */
 
-enum zone_type { ZONE_DMA = 0, ZONE_DMA32, ZONE_NORMAL, MAX_NR_ZONES };
+enum zone_type { ZONE_DMA = 0, ZONE_DMA32, ZONE_NORMAL, ZONE_HIGHMEM, MAX_NR_ZONES };
+
+/* "DMA", "DMA32", "Normal", "HighMem" (machine.c) */
+extern const char *const zone_names[MAX_NR_ZONES];
+/* The zone exists in the profile's build (CONFIG_ZONE_DMA, _DMA32,
+ * CONFIG_HIGHMEM). */
+bool zone_configured(const struct dmapool_profile *p, int zone);
 
 struct zone_info {
 	uint64_t start_pfn, end_pfn;	/* [start, end); empty when equal */
@@ -326,6 +334,7 @@ struct buddy;			/* opaque, page_alloc.c */
 /* gfp bits used internally (values match include/linux-compat/linux/gfp.h). */
 #define GFPI_DMA	__GFP_DMA
 #define GFPI_DMA32	__GFP_DMA32
+#define GFPI_HIGHMEM	__GFP_HIGHMEM
 
 /* Build from memblock's free ranges after boot allocations. */
 int buddy_init(struct dmapool_machine *m);
@@ -649,6 +658,7 @@ struct dmapool_machine {
 
 	phys_addr_t zone_dma_limit;	/* inclusive limit of ZONE_DMA */
 	phys_addr_t dma_phys_limit;	/* arm64_dma_phys_limit (exclusive) */
+	phys_addr_t highmem_start;	/* arm_lowmem_limit; PHYS_NONE: no highmem */
 	struct zone_info zones[MAX_NR_ZONES];
 	uint64_t max_pfn, min_pfn;
 	uint64_t totalram_pages;

@@ -36,20 +36,16 @@ static void put_ram(struct jw *w, const struct dmapool_machine *m)
 
 static void put_zones(struct jw *w, const struct dmapool_machine *m)
 {
-	static const char *const names[MAX_NR_ZONES] = { "DMA", "DMA32", "Normal" };
 	unsigned ps = m->prof.page_shift;
 
 	jw_key(w, "zones");
 	jw_arr(w);
 	for (int z = 0; z < MAX_NR_ZONES; z++) {
 		const struct zone_info *zi = &m->zones[z];
-		bool configured = z == ZONE_NORMAL ||
-				  (z == ZONE_DMA ? m->prof.zone_dma : m->prof.zone_dma32);
-
-		if (!configured)
+		if (!zone_configured(&m->prof, z))
 			continue;
 		jw_obj(w);
-		kv_str(w, "name", names[z]);
+		kv_str(w, "name", zone_names[z]);
 		if (zi->end_pfn > zi->start_pfn) {
 			kv_hex(w, "start", zi->start_pfn << ps);
 			kv_hex(w, "end", zi->end_pfn << ps);

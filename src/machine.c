@@ -220,6 +220,19 @@ static phys_addr_t max_zone_phys(struct dmapool_machine *m, phys_addr_t zone_lim
 	return zone_limit + 1;
 }
 
+const char *const zone_names[MAX_NR_ZONES] = { "DMA", "DMA32", "Normal", "HighMem" };
+
+bool zone_configured(const struct dmapool_profile *p, int zone)
+{
+	switch (zone) {
+	case ZONE_DMA: return p->zone_dma;
+	case ZONE_DMA32: return p->zone_dma32;
+	case ZONE_NORMAL: return true;
+	case ZONE_HIGHMEM: return p->lowmem_size != 0;
+	default: return false;
+	}
+}
+
 static void setup_zones(struct dmapool_machine *m)
 {
 	phys_addr_t dma_end = 0, dma32_end = 0;
@@ -228,7 +241,6 @@ static void setup_zones(struct dmapool_machine *m)
 	uint64_t max_pfn = memblock_end_of_dram(&m->mb) >> ps;
 	uint64_t limits[MAX_NR_ZONES];
 	uint64_t start;
-	static const char *names[] = { "DMA", "DMA32", "Normal" };
 	char a[24], b[24];
 
 	m->min_pfn = min_pfn;
@@ -263,13 +275,31 @@ static void setup_zones(struct dmapool_machine *m)
 	limits[ZONE_DMA] = m->prof.zone_dma ? dma_end >> ps : 0;
 	limits[ZONE_DMA32] = m->prof.zone_dma32 ? dma32_end >> ps : 0;
 	limits[ZONE_NORMAL] = max_pfn;
+	limits[ZONE_HIGHMEM] = max_pfn;
+	m->highmem_start = PHYS_NONE;
+	if (m->prof.lowmem_size) {
+		/* arm_lowmem_limit: the linear map ends lowmem_size above the
+		 * start of RAM; boot allocations (CMA) stay below it */
+		uint64_t low = min_pfn + (m->prof.lowmem_size >> ps);
+
+		if (low < max_pfn) {
+			limits[ZONE_NORMAL] = low;
+			m->highmem_start = low << ps;
+			/* ZONE_DMA never reaches into highmem (max_low_pfn) */
+			if (limits[ZONE_DMA] > low)
+				limits[ZONE_DMA] = low;
+			if (limits[ZONE_DMA32] > low)
+				limits[ZONE_DMA32] = low;
+		}
+		if (m->dma_phys_limit > (limits[ZONE_NORMAL] << ps))
+			m->dma_phys_limit = limits[ZONE_NORMAL] << ps;
+	}
 	start = min_pfn;
 	klog(m, "Zone ranges:");
 	for (int z = 0; z < MAX_NR_ZONES; z++) {
 		uint64_t end = limits[z];
-		bool configured = z == ZONE_NORMAL || (z == ZONE_DMA ? m->prof.zone_dma : m->prof.zone_dma32);
 
-		if (!configured)
+		if (!zone_configured(&m->prof, z))
 			continue;
 		if (end < start)
 			end = start;
@@ -279,10 +309,10 @@ static void setup_zones(struct dmapool_machine *m)
 		m->zones[z].end_pfn = end;
 		m->zones[z].present = end > start;
 		if (end > start)
-			klog(m, "  %-8s [mem %s-%s]", names[z], fmt_pa(m, start << ps, a),
+			klog(m, "  %-8s [mem %s-%s]", zone_names[z], fmt_pa(m, start << ps, a),
 			     fmt_pa(m, (end << ps) - 1, b));
 		else
-			klog(m, "  %-8s empty", names[z]);
+			klog(m, "  %-8s empty", zone_names[z]);
 		start = end;
 	}
 	/* for_each_mem_pfn_range: partial pages at either end are dropped */

@@ -388,6 +388,11 @@ static int zonelist(unsigned gfp_zone_bits, int list[MAX_NR_ZONES])
 	} else if (gfp_zone_bits & GFPI_DMA32) {
 		list[n++] = ZONE_DMA32;
 		list[n++] = ZONE_DMA;
+	} else if (gfp_zone_bits & GFPI_HIGHMEM) {
+		list[n++] = ZONE_HIGHMEM;
+		list[n++] = ZONE_NORMAL;
+		list[n++] = ZONE_DMA32;
+		list[n++] = ZONE_DMA;
 	} else {
 		list[n++] = ZONE_NORMAL;
 		list[n++] = ZONE_DMA32;
@@ -623,6 +628,8 @@ phys_addr_t buddy_alloc(struct dmapool_machine *m, unsigned gfp_zone_bits,
 		gfp_zone_bits &= ~GFPI_DMA;
 	if (!m->prof.zone_dma32)
 		gfp_zone_bits &= ~GFPI_DMA32;
+	if (!m->prof.lowmem_size)
+		gfp_zone_bits &= ~GFPI_HIGHMEM;
 	pfn = buddy_core_alloc(m->buddy, gfp_zone_bits, order);
 	if (pfn == UINT64_MAX)
 		return PHYS_NONE;

@@ -216,11 +216,18 @@ static bool is_nomap(struct dmapool_machine *m, phys_addr_t pa)
 	return true;
 }
 
+/* Highmem (32-bit ARM above arm_lowmem_limit) has no linear address. */
+static bool is_highmem(const struct dmapool_machine *m, phys_addr_t pa)
+{
+	return m->highmem_start && m->highmem_start != PHYS_NONE &&
+	       pa >= m->highmem_start;
+}
+
 void *phys_to_virt(struct dmapool_machine *m, phys_addr_t pa)
 {
 	struct pm_bank *b = bank_of(m, pa, 1);
 
-	if (!b || is_nomap(m, pa))
+	if (!b || is_nomap(m, pa) || is_highmem(m, pa))
 		return NULL;
 	return b->linear + (pa - b->base);
 }
@@ -232,8 +239,11 @@ phys_addr_t virt_to_phys(struct dmapool_machine *m, const void *va)
 	for (size_t i = 0; i < m->pm.nbanks; i++) {
 		struct pm_bank *b = &m->pm.banks[i];
 
-		if (p >= b->linear && p < b->linear + b->size)
-			return b->base + (phys_addr_t)(p - b->linear);
+		if (p >= b->linear && p < b->linear + b->size) {
+			phys_addr_t pa = b->base + (phys_addr_t)(p - b->linear);
+
+			return is_highmem(m, pa) ? PHYS_NONE : pa;
+		}
 	}
 	pthread_mutex_lock(&m->pm.lock);
 	for (struct pm_alias *a = m->pm.aliases; a; a = a->next) {
@@ -307,9 +317,12 @@ enum dmapool_attr physmem_attr(struct dmapool_machine *m, const void *va)
 	for (size_t i = 0; i < m->pm.nbanks; i++) {
 		struct pm_bank *b = &m->pm.banks[i];
 
-		if (p >= b->linear && p < b->linear + b->size)
-			return is_nomap(m, b->base + (phys_addr_t)(p - b->linear)) ?
+		if (p >= b->linear && p < b->linear + b->size) {
+			phys_addr_t pa = b->base + (phys_addr_t)(p - b->linear);
+
+			return is_nomap(m, pa) || is_highmem(m, pa) ?
 				DMAPOOL_ATTR_NONE : DMAPOOL_ATTR_WB;
+		}
 	}
 	pthread_mutex_lock(&m->pm.lock);
 	for (struct pm_alias *a = m->pm.aliases; a; a = a->next)
@@ -330,8 +343,11 @@ phys_addr_t physmem_linear_to_phys(struct dmapool_machine *m, const void *va)
 	for (size_t i = 0; i < m->pm.nbanks; i++) {
 		struct pm_bank *b = &m->pm.banks[i];
 
-		if (p >= b->linear && p < b->linear + b->size)
-			return b->base + (phys_addr_t)(p - b->linear);
+		if (p >= b->linear && p < b->linear + b->size) {
+			phys_addr_t pa = b->base + (phys_addr_t)(p - b->linear);
+
+			return is_highmem(m, pa) ? PHYS_NONE : pa;
+		}
 	}
 	return PHYS_NONE;
 }

@@ -74,6 +74,8 @@ int profile_init(struct dmapool_profile *p, const char *arch)
 		p->arm64_zone_rules = false;
 		p->arch_dma_minalign = 64;
 		p->kmalloc_min = 64;
+		/* VMSPLIT_3G: 768 MiB of lowmem (vmalloc_min 0xf0000000) */
+		p->lowmem_size = 0x30000000ULL;
 		p->phys_digits = 8;
 		p->kernel_offset = 0x8000;
 		p->kernel_size = 0x1000000;
@@ -153,7 +155,7 @@ static const struct knob knobs[] = {
 	K(dma_restricted_pool, 'b'), K(arch_dma_alloc, 'b'),
 	K(arm32_nomap_required, 'b'), K(swiotlb, 'b'),
 	K(bounce_unaligned_kmalloc, 'b'), K(default_coherent, 'b'),
-	K(all_coherent, 'b'), K(zone_dma, 'b'), K(zone_dma32, 'b'),
+	K(all_coherent, 'b'), K(zone_dma, 'b'), K(zone_dma32, 'b'), K(lowmem_size, 'q'),
 	K(zone_dma_limit, 'q'), K(arch_dma_minalign, 'u'), K(cache_line, 'u'),
 	K(smp_cache_bytes, 'u'), K(kmalloc_min, 'u'), K(kernel_offset, 'q'),
 	K(kernel_size, 'q'), K(early_allocs, 'b'), K(early_fixed, 'q'),

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later OR BSD-2-Clause */
 /*
- * vmalloc.c — virtually contiguous memory (models mm/vmalloc.c).
+ * vmalloc.c — virtually contiguous memory and temporary mappings of
+ * highmem pages (models mm/vmalloc.c and mm/highmem.c).
  *
  * vmalloc() takes order-0 pages from the buddy allocator (highest zone
  * first, like GFP_KERNEL | __GFP_HIGHMEM) and maps them one after the
@@ -13,8 +14,13 @@
  * (dmapool_machine_use(), else the newest); vfree() finds the machine
  * from the pointer.
  *
+ * kmap() / kmap_local_page() give a highmem page (32-bit ARM above
+ * arm_lowmem_limit: no linear address) a cacheable CPU mapping until
+ * kunmap() / kunmap_local(); a lowmem page just returns its linear
+ * address.  Mappings are counted per page, so nested kmaps share one.
+ *
  * Left out: guard pages, huge mappings, vmap()/vm_map_ram(), the lazy
- * TLB purge, NUMA policy.
+ * TLB purge, NUMA policy, the fixed number of kmap slots.
  */
 #include <sys/mman.h>
 
@@ -28,9 +34,17 @@ struct vm_area {
 	struct vm_area *next;
 };
 
+struct kmap_ent {
+	phys_addr_t pa;
+	void *va;
+	unsigned refs;
+	struct kmap_ent *next;
+};
+
 struct vmalloc_state {
 	pthread_mutex_t lock;
 	struct vm_area *areas;
+	struct kmap_ent *kmaps;
 };
 
 static pthread_mutex_t vm_create_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -78,6 +92,12 @@ void vmalloc_destroy(struct dmapool_machine *m)
 
 		s->areas = a->next;
 		area_free(m, a);
+	}
+	while (s->kmaps) {
+		struct kmap_ent *k = s->kmaps;
+
+		s->kmaps = k->next;
+		free(k);	/* the alias itself dies with physmem */
 	}
 	pthread_mutex_destroy(&s->lock);
 	free(s);
@@ -140,7 +160,8 @@ static void *vmalloc_i(struct dmapool_machine *m, size_t size, bool zero)
 	for (size_t i = 0; i < n; i++)
 		a->pages[i] = PHYS_NONE;
 	for (size_t i = 0; i < n; i++) {
-		phys_addr_t pa = alloc_pages_i(m, GFP_KERNEL | __GFP_NOWARN, 0);
+		phys_addr_t pa = alloc_pages_i(m, GFP_KERNEL | __GFP_HIGHMEM |
+					       __GFP_NOWARN, 0);
 
 		if (pa == PHYS_NONE ||
 		    !physmem_map_pages_at(m, pa, ps, a->va + i * ps)) {
@@ -227,4 +248,107 @@ DMAPOOL_API unsigned long vmalloc_to_pfn(const void *addr)
 	struct page *page = vmalloc_to_page(addr);
 
 	return page ? (unsigned long)dmapool_page_to_pfn(page) : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* mm/highmem.c                                                        */
+
+DMAPOOL_API bool PageHighMem(const struct page *page)
+{
+	struct dmapool_machine *m = page ? machine_registry_find_va(page) : NULL;
+	uint64_t pfn = page ? dmapool_page_to_pfn(page) : ~0ULL;
+
+	return m && pfn != ~0ULL && m->highmem_start != PHYS_NONE &&
+	       (pfn << m->prof.page_shift) >= m->highmem_start;
+}
+
+DMAPOOL_API void *kmap(struct page *page)
+{
+	struct dmapool_machine *m;
+	struct vmalloc_state *s;
+	struct kmap_ent *k;
+	phys_addr_t pa;
+	void *va;
+
+	if (!page)
+		return NULL;
+	va = dmapool_page_address(page);
+	if (va)
+		return va;
+	m = machine_registry_find_va(page);
+	if (!m || !(s = state_get(m)) || dmapool_page_to_pfn(page) == ~0ULL)
+		return NULL;
+	pa = (phys_addr_t)dmapool_page_to_pfn(page) << m->prof.page_shift;
+	pthread_mutex_lock(&s->lock);
+	for (k = s->kmaps; k; k = k->next)
+		if (k->pa == pa) {
+			k->refs++;
+			pthread_mutex_unlock(&s->lock);
+			return k->va;
+		}
+	pthread_mutex_unlock(&s->lock);
+	k = calloc(1, sizeof(*k));
+	va = k ? physmem_map_alias(m, pa, (size_t)m->prof.page_size, DMAPOOL_ATTR_WB) : NULL;
+	if (!va) {
+		free(k);
+		return NULL;
+	}
+	k->pa = pa;
+	k->va = va;
+	k->refs = 1;
+	pthread_mutex_lock(&s->lock);
+	k->next = s->kmaps;
+	s->kmaps = k;
+	pthread_mutex_unlock(&s->lock);
+	return va;
+}
+
+/* Drop one reference of the kmap at va (or of page's kmap). */
+static void kunmap_i(struct dmapool_machine *m, const void *va, phys_addr_t pa)
+{
+	struct vmalloc_state *s = __atomic_load_n(&m->vmalloc, __ATOMIC_ACQUIRE);
+	struct kmap_ent **pp, *k = NULL;
+
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->lock);
+	for (pp = &s->kmaps; *pp; pp = &(*pp)->next) {
+		const uint8_t *base = (*pp)->va;
+
+		if ((va && (const uint8_t *)va >= base &&
+		     (const uint8_t *)va < base + m->prof.page_size) ||
+		    (!va && (*pp)->pa == pa)) {
+			if (--(*pp)->refs == 0) {
+				k = *pp;
+				*pp = k->next;
+			}
+			break;
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (k) {
+		physmem_unmap_alias(m, k->va);
+		free(k);
+	}
+}
+
+DMAPOOL_API void kunmap(struct page *page)
+{
+	struct dmapool_machine *m = page ? machine_registry_find_va(page) : NULL;
+
+	if (m && PageHighMem(page))
+		kunmap_i(m, NULL, (phys_addr_t)dmapool_page_to_pfn(page) << m->prof.page_shift);
+}
+
+DMAPOOL_API void *kmap_local_page(struct page *page)
+{
+	return kmap(page);
+}
+
+DMAPOOL_API void kunmap_local(const void *addr)
+{
+	struct dmapool_machine *m = addr ? machine_registry_find_va(addr) : NULL;
+
+	if (m && physmem_linear_to_phys(m, addr) == PHYS_NONE)
+		kunmap_i(m, addr, 0);
 }

@@ -188,8 +188,7 @@ check_usage() {
 		    "explain --device x --map 64" "explain --device x --map 64 --dir sideways" \
 		    "explain --device x --size 64 --dir to-device" \
 		    "explain --device x --map 64 --size 64 --dir to-device" \
-		    "explain --device x --map 64 --dir to-device --memory heap" \
-		    "explain --device x --map 64 --dir to-device --memory highmem"; do
+		    "explain --device x --map 64 --dir to-device --memory heap"; do
 		# shellcheck disable=SC2086
 		run $args
 		expect_rc 2 "$args"
@@ -252,6 +251,9 @@ check_explain() {
 	expect_rc 0 "explain --map vmalloc"
 	grep -q 'rejecting DMA map of vmalloc memory' "$TMP/out" || fail "explain --memory vmalloc: no warning"
 	grep -q '^=> none: mapping failed' "$TMP/out" || fail "explain --memory vmalloc: not refused"
+	run explain "$g" --device probe@1 --map 0x1000 --dir to-device --memory highmem
+	expect_rc 2 "explain --memory highmem on arm64"
+	grep -q 'no free highmem' "$TMP/err" || fail "explain --memory highmem on arm64: no message"
 	run explain "$f" --device nosuch --size 1
 	expect_rc 2 "explain unknown device"
 	expect_one_err_line "explain unknown device" "dmapool: explain: no device 'nosuch'"

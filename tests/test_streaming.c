@@ -53,6 +53,7 @@
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
+#include <linux/highmem.h>
 #include "testutil.h"
 
 #define FAILED	((dma_addr_t)0xfa11fa11fa11ULL)	/* the map must fail */
@@ -2255,6 +2256,115 @@ static void swiotlb_stride_wrap_quirk(void **state)
 	free(a);
 }
 
+/*
+ * 32-bit ARM with 1 GiB of RAM: the first 768 MiB are lowmem, the rest is
+ * ZONE_HIGHMEM.  A GFP_HIGHUSER page comes from highmem, has no linear
+ * address, maps with dma_map_page() (the only way in) and is reached by
+ * the CPU through kmap_local_page(); kmalloc and GFP_KERNEL pages stay in
+ * lowmem; vmalloc takes highmem pages first.  On arm64 the same calls see
+ * no highmem.
+ */
+static void highmem_arm(void **state)
+{
+	struct dmapool_machine *m = load_tree("arm", "arm", 0x40000000ULL, NULL, NULL);
+	struct device *nc = dev(m, "nc");
+	struct dmapool_decision x;
+	struct page *hp, *lp;
+	uint8_t *k, *v, back[64];
+	phys_addr_t ram0, hpa;
+	dma_addr_t h;
+	size_t n0;
+
+	(void)state;
+	dmapool_machine_use(m);
+	assert_int_not_equal(m->highmem_start, PHYS_NONE);
+	ram0 = (phys_addr_t)m->min_pfn << 12;
+	assert_int_equal(m->highmem_start, ram0 + 0x30000000ULL);
+	n0 = 0;
+	assert_non_null(log_after(m, n0, "  Normal   empty"));
+	/* the zone lines: DMA up to the lowmem limit, HighMem above */
+	{
+		char want[96];
+
+		snprintf(want, sizeof(want), "  HighMem  [mem 0x%08llx-0x%08llx]",
+			 (unsigned long long)(ram0 + 0x30000000ULL),
+			 (unsigned long long)(ram0 + 0x40000000ULL - 1));
+		assert_int_equal(log_count(m, 0, want), 1);
+	}
+
+	hp = alloc_pages(GFP_HIGHUSER, 0);
+	assert_non_null(hp);
+	hpa = page_to_phys(hp);
+	assert_true(hpa >= m->highmem_start);
+	assert_true(PageHighMem(hp));
+	assert_null(page_address(hp));
+	lp = alloc_page(GFP_KERNEL);
+	assert_non_null(lp);
+	assert_false(PageHighMem(lp));
+	assert_true(page_to_phys(lp) < m->highmem_start);
+	assert_ptr_equal(kmap_local_page(lp), page_address(lp));
+	kunmap_local(page_address(lp));
+
+	/* the CPU writes through a temporary mapping; the device reads it */
+	k = kmap_local_page(hp);
+	assert_non_null(k);
+	assert_int_equal(dmapool_cpu_attr(m, k), DMAPOOL_ATTR_WB);
+	fill(k, 64, 7);
+	h = dma_map_page(nc, hp, 0, 64, DMA_TO_DEVICE);
+	assert_int_equal(h, hpa);
+	x = last(nc);
+	assert_string_equal(x.backend, "direct");
+	assert_int_equal(x.ncache, 1);
+	assert_int_equal(x.cache[0].op, DMAPOOL_CACHE_CLEAN);
+	assert_int_equal(x.cache[0].phys, hpa);
+	assert_int_equal(dmapool_dev_read(nc, h, back, 64), 0);
+	assert_true(is_pat(back, 64, 7));
+	dma_unmap_page(nc, h, 64, DMA_TO_DEVICE);
+	/* the device writes, the CPU reads after unmap (arm: invalidate) */
+	h = dma_map_page(nc, hp, 0, 64, DMA_FROM_DEVICE);
+	assert_int_equal(h, hpa);
+	assert_int_equal(last(nc).cache[0].op, DMAPOOL_CACHE_INVAL);
+	dev_fill(nc, h, 64, 9);
+	dma_unmap_page(nc, h, 64, DMA_FROM_DEVICE);
+	assert_int_equal(last(nc).cache[0].op, DMAPOOL_CACHE_INVAL);
+	assert_true(is_pat(k, 64, 9));
+	kunmap_local(k);
+	assert_int_equal(dmapool_cpu_attr(m, k), DMAPOOL_ATTR_NONE);
+
+	/* kmalloc never returns highmem; a highmem page cannot be mapped
+	 * with dma_map_single (it has no linear address to pass) */
+	v = kmalloc(4096, GFP_KERNEL);
+	assert_non_null(v);
+	assert_true(virt_to_phys(v) < m->highmem_start);
+	kfree(v);
+	v = vmalloc(8192);
+	assert_non_null(v);
+	assert_true(PageHighMem(vmalloc_to_page(v)));
+	assert_true(PageHighMem(vmalloc_to_page(v + 4096)));
+	vfree(v);
+	__free_page(lp);
+	__free_pages(hp, 0);
+	assert_int_equal(reports(m), 0);
+}
+
+/* arm64 has no highmem: every page has a linear address. */
+static void highmem_none_arm64(void **state)
+{
+	struct dmapool_machine *m = load_oracle("22-probe-streaming", NULL);
+	struct page *p;
+
+	(void)state;
+	dmapool_machine_use(m);
+	assert_int_equal(m->highmem_start, PHYS_NONE);
+	p = alloc_pages(GFP_HIGHUSER, 0);
+	assert_non_null(p);
+	assert_false(PageHighMem(p));
+	assert_non_null(page_address(p));
+	assert_ptr_equal(kmap(p), page_address(p));
+	kunmap(p);
+	__free_pages(p, 0);
+}
+
 /* ------------------------------------------------------------------ */
 /* A reference of the kernel's slot search, written from
  * kernel/dma/swiotlb.c (6.12) as a plain walk: per-slot "list" counts of
@@ -3213,6 +3323,8 @@ int main(int argc, char **argv)
 		T(kmem_cache_basics),
 		T(alloc_pages_basics),
 		T(vmalloc_basics),
+		T(highmem_arm),
+		T(highmem_none_arm64),
 	};
 	const struct CMUnitTest misuse[] = {
 		T(misuse_vmalloc),

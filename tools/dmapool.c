@@ -265,25 +265,21 @@ static void print_pools(const struct dmapool_machine *m)
 
 static void print_zones(const struct dmapool_machine *m)
 {
-	static const char *const names[MAX_NR_ZONES] = { "DMA", "DMA32", "Normal" };
 	unsigned ps = m->prof.page_shift;
 	char a[24], b[24], s[32];
 
 	printf("Zones\n");
 	for (int z = 0; z < MAX_NR_ZONES; z++) {
 		const struct zone_info *zi = &m->zones[z];
-		bool configured = z == ZONE_NORMAL ||
-				  (z == ZONE_DMA ? m->prof.zone_dma : m->prof.zone_dma32);
-
-		if (!configured)
+		if (!zone_configured(&m->prof, z))
 			continue;
 		if (zi->end_pfn > zi->start_pfn)
-			printf("  %-7s  %s-%s  %s\n", names[z],
+			printf("  %-7s  %s-%s  %s\n", zone_names[z],
 			       fmt_pa(m, zi->start_pfn << ps, a),
 			       fmt_pa(m, (zi->end_pfn << ps) - 1, b),
 			       hsize((zi->end_pfn - zi->start_pfn) << ps, s));
 		else
-			printf("  %-7s  empty\n", names[z]);
+			printf("  %-7s  empty\n", zone_names[z]);
 	}
 }
 
@@ -682,7 +678,8 @@ static const char *const explain_usage =
 	"  --memory M        where the buffer comes from (with --map): kmalloc\n"
 	"                    (default, dma_map_single), pages (alloc_pages +\n"
 	"                    dma_map_page), vmalloc (dma_map_single refuses it),\n"
-	"                    highmem (32-bit highmem: not modelled, refused)\n"
+	"                    highmem (alloc_pages(GFP_HIGHUSER) + dma_map_page;\n"
+	"                    32-bit ARM above 768 MiB of RAM)\n"
 	"  --mask BITS       dma_set_mask_and_coherent(DMA_BIT_MASK(BITS)) first\n"
 	"  --attach-regions  of_reserved_mem_device_init_by_idx() for every\n"
 	"                    memory-region entry first, as a driver would\n"
@@ -877,8 +874,6 @@ static int cmd_explain(int argc, char **argv)
 		return usage_error(explain_short, "explain: --map needs --dir");
 	if (!have_map && dir >= 0)
 		return usage_error(explain_short, "explain: --dir needs --map");
-	if (have_map && !strcmp(memory, "highmem"))
-		return usage_error(explain_short, "explain: --memory highmem: no modelled profile has highmem (32-bit ARM with more than 768 MiB of RAM is not modelled)");
 	if (load_board(co.board, &co.cfg, &lc, &m)) {
 		free(lc.why);
 		return EXIT_LOAD;
@@ -905,13 +900,19 @@ static int cmd_explain(int argc, char **argv)
 			(void)of_reserved_mem_device_init_by_idx(dev, &dev->of_node, (int)i);
 	if (have_map) {
 		dmapool_machine_use(m);
-		if (!strcmp(memory, "pages")) {
-			phys_addr_t pa = alloc_pages_i(m, GFP_KERNEL | __GFP_NOWARN,
+		if (!strcmp(memory, "pages") || !strcmp(memory, "highmem")) {
+			bool high = !strcmp(memory, "highmem");
+			phys_addr_t pa = alloc_pages_i(m, GFP_KERNEL | __GFP_NOWARN |
+						       (high ? __GFP_HIGHMEM : 0),
 						       get_order_sz(m, size));
 
-			if (pa == PHYS_NONE) {
-				fprintf(stderr, "dmapool: explain: alloc_pages(order %u) failed\n",
-					get_order_sz(m, size));
+			if (pa == PHYS_NONE || (high && (m->highmem_start == PHYS_NONE ||
+							 pa < m->highmem_start))) {
+				if (pa == PHYS_NONE)
+					fprintf(stderr, "dmapool: explain: alloc_pages(order %u) failed\n",
+						get_order_sz(m, size));
+				else
+					fprintf(stderr, "dmapool: explain: --memory highmem: this machine has no free highmem (only the \"arm\" profile has ZONE_HIGHMEM, above 768 MiB of RAM)\n");
 				dmapool_machine_destroy(m);
 				free(lc.why);
 				return EXIT_LOAD;

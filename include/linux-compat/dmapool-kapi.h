@@ -167,6 +167,12 @@ DMAPOOL_API void vfree(const void *addr);
 DMAPOOL_API bool is_vmalloc_addr(const void *x);
 DMAPOOL_API struct page *vmalloc_to_page(const void *addr);
 DMAPOOL_API unsigned long vmalloc_to_pfn(const void *addr);
+/* linux/highmem.h */
+DMAPOOL_API bool PageHighMem(const struct page *page);
+DMAPOOL_API void *kmap(struct page *page);
+DMAPOOL_API void kunmap(struct page *page);
+DMAPOOL_API void *kmap_local_page(struct page *page);
+DMAPOOL_API void kunmap_local(const void *addr);
 
 #ifdef __cplusplus
 }
