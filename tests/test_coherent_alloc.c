@@ -42,70 +42,25 @@ static char tmpdir[64];
 /* Machines: every machine a test loads is destroyed by the per-test
  * teardown, even when an assertion fails half way. */
 
-#define MAX_LIVE 16
-static struct dmapool_machine *live[MAX_LIVE];
-
-static struct dmapool_machine *load_path(const char *path,
-					 const struct dmapool_config *cfg)
-{
-	struct dmapool_machine *m = NULL;
-	int rc = dmapool_machine_load(path, cfg, &m);
-
-	if (rc)
-		fprintf(stderr, "load %s: %s\n", path, dmapool_strerror(rc));
-	assert_int_equal(rc, 0);
-	assert_non_null(m);
-	for (int i = 0; i < MAX_LIVE; i++)
-		if (!live[i]) {
-			live[i] = m;
-			return m;
-		}
-	fail_msg("too many live machines");
-	return NULL;
-}
+#define load_path	tu_load
+#define unload		tu_unload
+#define test_teardown	tu_teardown
 
 /* An oracle fixture (<builddir>/fixtures/oracle/NAME.dtb). */
 static struct dmapool_machine *load_oracle(const char *name, const char *bootargs)
 {
-	struct dmapool_config cfg = { 0 };
-	char path[1024];
+	struct dmapool_config cfg = { .bootargs = bootargs };
 
-	cfg.bootargs = bootargs;
-	snprintf(path, sizeof(path), "%s/%s.dtb", oracle_dir, name);
-	return load_path(path, &cfg);
+	return tu_load_in(oracle_dir, name, "dtb", &cfg);
 }
 
 /* A tree of this file (written to tmpdir as NAME.dts, compiled by dtc). */
 static struct dmapool_machine *load_dts(const char *name, const char *arch,
 					uint64_t ram, const char *bootargs)
 {
-	struct dmapool_config cfg = { 0 };
-	char path[256];
+	struct dmapool_config cfg = { .arch = arch, .ram_size = ram, .bootargs = bootargs };
 
-	cfg.arch = arch;
-	cfg.ram_size = ram;
-	cfg.bootargs = bootargs;
-	snprintf(path, sizeof(path), "%s/%s.dts", tmpdir, name);
-	return load_path(path, &cfg);
-}
-
-static void unload(struct dmapool_machine *m)
-{
-	for (int i = 0; i < MAX_LIVE; i++)
-		if (live[i] == m)
-			live[i] = NULL;
-	dmapool_machine_destroy(m);
-}
-
-static int test_teardown(void **state)
-{
-	(void)state;
-	for (int i = 0; i < MAX_LIVE; i++)
-		if (live[i]) {
-			dmapool_machine_destroy(live[i]);
-			live[i] = NULL;
-		}
-	return 0;
+	return tu_load_in(tmpdir, name, "dts", &cfg);
 }
 
 static struct device *dev(struct dmapool_machine *m, const char *name)

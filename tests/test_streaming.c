@@ -67,44 +67,21 @@ static const char *oracle_dir;
 static char tmpdir[64];
 
 /* ------------------------------------------------------------------ */
-/* Machines: every machine a test loads is destroyed by the per-test
- * teardown, even when an assertion fails half way.  kmalloc(),
- * alloc_pages() and vmalloc() act on the calling thread's machine: the
- * one loaded last, unless a test says otherwise. */
-
-#define MAX_LIVE 16
-static struct dmapool_machine *live[MAX_LIVE];
-
-static struct dmapool_machine *load_path(const char *path,
-					 const struct dmapool_config *cfg)
-{
-	struct dmapool_machine *m = NULL;
-	int rc = dmapool_machine_load(path, cfg, &m);
-
-	if (rc)
-		fprintf(stderr, "load %s: %s\n", path, dmapool_strerror(rc));
-	assert_int_equal(rc, 0);
-	assert_non_null(m);
-	dmapool_machine_use(m);
-	for (int i = 0; i < MAX_LIVE; i++)
-		if (!live[i]) {
-			live[i] = m;
-			return m;
-		}
-	fail_msg("too many live machines");
-	return NULL;
-}
+/* Machines (testutil.h: tu_load, tu_unload, tu_teardown): every machine
+ * a test loads is destroyed by the per-test teardown, even when an
+ * assertion fails half way.  kmalloc(), alloc_pages() and vmalloc() act on
+ * the calling thread's machine: the one loaded last, unless a test says
+ * otherwise. */
 
 /* An oracle fixture (<builddir>/fixtures/oracle/NAME.dtb); bootargs NULL
  * keeps the fixture's own. */
 static struct dmapool_machine *load_oracle(const char *name, const char *bootargs)
 {
-	struct dmapool_config cfg = { 0 };
-	char path[1024];
+	struct dmapool_config cfg = { .bootargs = bootargs };
+	struct dmapool_machine *m = tu_load_in(oracle_dir, name, "dtb", &cfg);
 
-	cfg.bootargs = bootargs;
-	snprintf(path, sizeof(path), "%s/%s.dtb", oracle_dir, name);
-	return load_path(path, &cfg);
+	dmapool_machine_use(m);
+	return m;
 }
 
 /* A tree of this file (tmpdir/NAME.dts, compiled by dtc). */
@@ -112,35 +89,17 @@ static struct dmapool_machine *load_tree(const char *name, const char *arch,
 					 uint64_t ram, const char *bootargs,
 					 const char *knobs)
 {
-	struct dmapool_config cfg = { 0 };
-	char path[256];
+	struct dmapool_config cfg = {
+		.arch = arch, .ram_size = ram, .bootargs = bootargs, .knobs = knobs,
+	};
+	struct dmapool_machine *m = tu_load_in(tmpdir, name, "dts", &cfg);
 
-	cfg.arch = arch;
-	cfg.ram_size = ram;
-	cfg.bootargs = bootargs;
-	cfg.knobs = knobs;
-	snprintf(path, sizeof(path), "%s/%s.dts", tmpdir, name);
-	return load_path(path, &cfg);
+	dmapool_machine_use(m);
+	return m;
 }
 
-static void unload(struct dmapool_machine *m)
-{
-	for (int i = 0; i < MAX_LIVE; i++)
-		if (live[i] == m)
-			live[i] = NULL;
-	dmapool_machine_destroy(m);
-}
-
-static int test_teardown(void **state)
-{
-	(void)state;
-	for (int i = 0; i < MAX_LIVE; i++)
-		if (live[i]) {
-			dmapool_machine_destroy(live[i]);
-			live[i] = NULL;
-		}
-	return 0;
-}
+#define unload		tu_unload
+#define test_teardown	tu_teardown
 
 static struct device *dev(struct dmapool_machine *m, const char *name)
 {

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later OR BSD-2-Clause */
 /*
- * Helpers the cmocka tests share: a growable list of text lines, and the
+ * Helpers the cmocka tests share: a growable list of text lines, the
  * counters the groups' teardowns use to check that nothing leaked (open
- * file descriptors, lines of /proc/self/maps).  Include after <cmocka.h>.
+ * file descriptors, lines of /proc/self/maps), and (after <dmapool.h>) the
+ * list of machines a test loaded.  Include after <cmocka.h>.
  */
 #ifndef DMAPOOL_TESTUTIL_H
 #define DMAPOOL_TESTUTIL_H
@@ -92,5 +93,63 @@ static inline long count_maps(const char *only)
 	fclose(f);
 	return n;
 }
+
+#ifdef DMAPOOL_H
+/*
+ * Machines a test loaded: the per-test teardown (tu_teardown) destroys
+ * every one of them, even when an assertion fails half way.
+ */
+#define TU_MAX_LIVE 16
+static struct dmapool_machine *tu_live[TU_MAX_LIVE] __attribute__((unused));
+
+static inline struct dmapool_machine *tu_load(const char *path,
+					      const struct dmapool_config *cfg)
+{
+	struct dmapool_machine *m = NULL;
+	int rc = dmapool_machine_load(path, cfg, &m);
+
+	if (rc)
+		fprintf(stderr, "load %s: %s\n", path, dmapool_strerror(rc));
+	assert_int_equal(rc, 0);
+	assert_non_null(m);
+	for (int i = 0; i < TU_MAX_LIVE; i++)
+		if (!tu_live[i]) {
+			tu_live[i] = m;
+			return m;
+		}
+	fail_msg("too many live machines");
+	return NULL;
+}
+
+/* DIR/NAME.EXT ("dtb", or "dts" compiled by dtc) with cfg. */
+static inline struct dmapool_machine *tu_load_in(const char *dir, const char *name,
+						 const char *ext,
+						 const struct dmapool_config *cfg)
+{
+	char path[1024];
+
+	snprintf(path, sizeof(path), "%s/%s.%s", dir, name, ext);
+	return tu_load(path, cfg);
+}
+
+static inline void tu_unload(struct dmapool_machine *m)
+{
+	for (int i = 0; i < TU_MAX_LIVE; i++)
+		if (tu_live[i] == m)
+			tu_live[i] = NULL;
+	dmapool_machine_destroy(m);
+}
+
+static inline int tu_teardown(void **state)
+{
+	(void)state;
+	for (int i = 0; i < TU_MAX_LIVE; i++)
+		if (tu_live[i]) {
+			dmapool_machine_destroy(tu_live[i]);
+			tu_live[i] = NULL;
+		}
+	return 0;
+}
+#endif
 
 #endif
