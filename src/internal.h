@@ -80,6 +80,8 @@ struct dmapool_profile {
 	bool all_coherent;		/* no sync hooks at all (x86) */
 	bool zone_dma;			/* CONFIG_ZONE_DMA */
 	bool zone_dma32;		/* CONFIG_ZONE_DMA32 */
+	bool init_on_alloc;		/* CONFIG_INIT_ON_ALLOC_DEFAULT_ON */
+	bool dmapool_debug;		/* DMAPOOL_DEBUG (CONFIG_SLUB_DEBUG_ON) */
 	uint64_t lowmem_size;		/* CONFIG_HIGHMEM: RAM in the linear map
 					 * (0: all of it, no ZONE_HIGHMEM) */
 	uint64_t zone_dma_limit;	/* default zone_dma_limit (inclusive) */
@@ -140,6 +142,7 @@ struct bootparams {
 	uint64_t swiotlb_nslabs;
 	unsigned swiotlb_nareas;	/* 0 = not given */
 	bool swiotlb_force, swiotlb_noforce;
+	int init_on_alloc;		/* -1 unset, else init_on_alloc= */
 	int iommu_strict;		/* -1 unset, 0 lazy, 1 strict */
 	int iommu_passthrough;		/* -1 unset */
 	bool iommu_forcedac;
@@ -698,6 +701,7 @@ struct dmapool_machine {
 	uint64_t cache_bytes[4];
 	struct vmalloc_state *vmalloc;	/* vmalloc.c */
 	bool trace_off;			/* dmapool_set_tracing(m, false) */
+	bool init_on_alloc;		/* want_init_on_alloc(): profile or init_on_alloc= */
 	uint64_t decision_seq;
 	dmapool_decision_fn decision_sink;
 	void *decision_ctx;

@@ -63,6 +63,7 @@ static void parse_bootargs(struct dmapool_machine *m)
 
 	m->bp.iommu_strict = -1;
 	m->bp.iommu_passthrough = -1;
+	m->bp.init_on_alloc = -1;
 	if (!m->bootargs)
 		return;
 	copy = strdup(m->bootargs);
@@ -86,6 +87,8 @@ static void parse_bootargs(struct dmapool_machine *m)
 			m->bp.iommu_strict = atoi(val) ? 1 : 0;
 		else if (!strcmp(tok, "iommu.passthrough") && eq)
 			m->bp.iommu_passthrough = atoi(val) ? 1 : 0;
+		else if (!strcmp(tok, "init_on_alloc") && eq)
+			m->bp.init_on_alloc = atoi(val) != 0;
 		else if (!strcmp(tok, "iommu.forcedac") && eq)
 			m->bp.iommu_forcedac = atoi(val) != 0;
 	}
@@ -497,6 +500,8 @@ static int boot(struct dmapool_machine *m, uint64_t ram_size)
 		}
 	}
 	parse_bootargs(m);
+	m->init_on_alloc = m->bp.init_on_alloc >= 0 ? m->bp.init_on_alloc != 0 :
+			   m->prof.init_on_alloc;
 	err = scan_memory(m, ram_size);
 	if (err)
 		return err;

@@ -695,7 +695,8 @@ DMAPOOL_API struct page *alloc_pages(gfp_t gfp, unsigned int order)
 	pa = alloc_pages_i(m, gfp, order);
 	if (pa == PHYS_NONE)
 		return NULL;
-	if (gfp & __GFP_ZERO) {
+	/* post_alloc_hook(): __GFP_ZERO or init_on_alloc */
+	if ((gfp & __GFP_ZERO) || m->init_on_alloc) {
 		uint8_t *p = physmem_dram(m, pa, (size_t)1 << (m->prof.page_shift + order));
 
 		if (p)

@@ -29,6 +29,8 @@ static void base_arm64(struct dmapool_profile *p)
 	p->arm32_nomap_required = false;
 	p->swiotlb = true;
 	p->bounce_unaligned_kmalloc = true;
+	/* Debian: "mem auto-init: ... heap alloc:on, heap free:off" */
+	p->init_on_alloc = true;
 	p->default_coherent = false;
 	p->all_coherent = false;
 	p->zone_dma = true;
@@ -156,6 +158,7 @@ static const struct knob knobs[] = {
 	K(arm32_nomap_required, 'b'), K(swiotlb, 'b'),
 	K(bounce_unaligned_kmalloc, 'b'), K(default_coherent, 'b'),
 	K(all_coherent, 'b'), K(zone_dma, 'b'), K(zone_dma32, 'b'), K(lowmem_size, 'q'),
+	K(init_on_alloc, 'b'), K(dmapool_debug, 'b'),
 	K(zone_dma_limit, 'q'), K(arch_dma_minalign, 'u'), K(cache_line, 'u'),
 	K(smp_cache_bytes, 'u'), K(kmalloc_min, 'u'), K(kernel_offset, 'q'),
 	K(kernel_size, 'q'), K(early_allocs, 'b'), K(early_fixed, 'q'),

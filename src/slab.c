@@ -22,6 +22,10 @@
  * GFP_DMA32 is not a slab zone and is dropped, as kmalloc_fix_flags does
  * (without the warning).
  *
+ * With init_on_alloc (Debian's default: "mem auto-init: ... heap
+ * alloc:on"; the init_on_alloc= boot option or the knob change it) every
+ * object is zeroed when handed out, as slab_post_alloc_hook() does.
+ *
  * Policy (deterministic): a cache serves from the most recently used slab
  * that has room, lowest free object first; an empty slab goes straight
  * back to the buddy.  Bookkeeping lives in host memory: one header per
@@ -365,6 +369,8 @@ static void *kmalloc_large(struct dmapool_machine *m, struct slab_state *s,
 	sl->kind = kind;
 	sl->cls = SLAB_LARGE;
 	hash_insert(s, sl);
+	if (m->init_on_alloc)
+		memset(va, 0, size);
 	return va;
 }
 
@@ -449,6 +455,9 @@ void *kmalloc_sim(struct dmapool_machine *m, size_t size, unsigned gfp_zone_bits
 			partial_push(s, sl);
 	}
 	pthread_mutex_unlock(&s->lock);
+	/* slab_post_alloc_hook(): init_on_alloc zeroes the object */
+	if (va && m->init_on_alloc)
+		memset(va, 0, s->cls_size[c]);
 	return va;
 }
 
