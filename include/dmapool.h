@@ -285,6 +285,17 @@ DMAPOOL_API int dmapool_run_probes(struct dmapool_machine *m);
  */
 DMAPOOL_API void dmapool_flush_work(struct dmapool_machine *m);
 
+/*
+ * A dma_pool's counters, as the kernel's sysfs "pools" file shows them:
+ * blocks in use, blocks carved, block size, chunks.  -EINVAL for NULL.
+ * Pools die with their machine (a managed one is destroyed, the others
+ * only have their bookkeeping freed).
+ */
+struct dma_pool;
+DMAPOOL_API int dmapool_pool_stats(const struct dma_pool *pool, size_t *active,
+				   size_t *blocks, size_t *block_size,
+				   size_t *chunks);
+
 /* Name of a negative errno returned by this library. */
 DMAPOOL_API const char *dmapool_strerror(int err);
 

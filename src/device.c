@@ -529,6 +529,10 @@ int devices_init(struct dmapool_machine *m)
 
 void devices_free(struct dmapool_machine *m)
 {
+	/* driver unbind first: managed dma_pools go back to their device
+	 * while every pool they came from still exists */
+	for (size_t i = 0; i < m->n_devs; i++)
+		dmapool_release_device(m->devs[i]);
 	for (size_t i = 0; i < m->n_devs; i++)
 		device_free(m->devs[i]);
 	free(m->devs);

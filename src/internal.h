@@ -579,6 +579,7 @@ struct device {
 	size_t n_assigned;
 	bool is_probe;		/* compatible "libdmapool,probe" */
 	struct dmapool_decision *last;	/* last decision (decision.c) */
+	struct dma_pool *dma_pools;	/* dmapool.c, newest first */
 	const char *drv_name;	/* bound driver (static string) or NULL */
 };
 
@@ -687,6 +688,7 @@ struct dmapool_machine {
 	pthread_mutex_t zone_lock;	/* warn-once flags of the page allocator */
 	pthread_mutex_t pool_lock;	/* atomic pools (the gen_pool lock) */
 	pthread_mutex_t dec_lock;	/* decision records and sink */
+	pthread_mutex_t dmapools_lock;	/* every device's dma_pool list */
 	bool atomic_work_pending;	/* atomic_pool_work scheduled */
 	bool warned_page_order;		/* WARN_ON_ONCE in __alloc_pages */
 	bool warned_no_coherent;	/* pr_warn_once in dma_direct_alloc */
@@ -883,6 +885,11 @@ void dma_direct_sync_single_for_cpu(struct device *dev, dma_addr_t addr,
 				    struct dmapool_decision *d);
 bool dma_kmalloc_needs_bounce(const struct device *dev, size_t size,
 			      enum dma_data_direction dir);
+
+/* dmapool.c: driver unbind — managed pools destroyed, the bookkeeping of
+ * the others freed. */
+struct dma_pool;
+void dmapool_release_device(struct device *dev);
 
 /* vmalloc.c — the vmalloc area: pages mapped at a separate address */
 void vmalloc_destroy(struct dmapool_machine *m);

@@ -470,6 +470,7 @@ static void machine_free(struct dmapool_machine *m)
 	pthread_mutex_destroy(&m->zone_lock);
 	pthread_mutex_destroy(&m->pool_lock);
 	pthread_mutex_destroy(&m->dec_lock);
+	pthread_mutex_destroy(&m->dmapools_lock);
 	free(m);
 }
 
@@ -585,6 +586,7 @@ static int machine_create(const void *blob, size_t size,
 	pthread_mutex_init(&m->zone_lock, NULL);
 	pthread_mutex_init(&m->pool_lock, NULL);
 	pthread_mutex_init(&m->dec_lock, NULL);
+	pthread_mutex_init(&m->dmapools_lock, NULL);
 	m->log.sink = cfg->log_sink;
 	m->log.ctx = cfg->log_ctx;
 	m->report_sink = cfg->report_sink;

@@ -392,33 +392,10 @@ static size_t logn(struct dmapool_machine *m)
 	return dmapool_log_count(m);
 }
 
-/* Lines equal to s since line from. */
-static size_t log_count(struct dmapool_machine *m, size_t from, const char *s)
-{
-	size_t n = 0;
+#define log_count	tu_log_count
+#define log_count_sub	tu_log_count_sub
+#define dump_log	tu_dump_log
 
-	for (size_t i = from; i < dmapool_log_count(m); i++)
-		n += !strcmp(dmapool_log_line(m, i), s);
-	return n;
-}
-
-/* Lines containing sub since line from. */
-static size_t log_count_sub(struct dmapool_machine *m, size_t from, const char *sub)
-{
-	size_t n = 0;
-
-	for (size_t i = from; i < dmapool_log_count(m); i++)
-		n += strstr(dmapool_log_line(m, i), sub) != NULL;
-	return n;
-}
-
-static void dump_log(struct dmapool_machine *m, size_t from)
-{
-	for (size_t i = from; i < dmapool_log_count(m); i++)
-		fprintf(stderr, "  log: %s\n", dmapool_log_line(m, i));
-}
-
-/* The line following the one equal to s ("" if none). */
 static const char *log_after(struct dmapool_machine *m, size_t from, const char *s)
 {
 	for (size_t i = from; i + 1 < dmapool_log_count(m); i++)

@@ -140,6 +140,33 @@ static inline void tu_unload(struct dmapool_machine *m)
 	dmapool_machine_destroy(m);
 }
 
+/* Log lines equal to s (tu_log_count) or containing sub
+ * (tu_log_count_sub) from line `from` on. */
+static inline size_t tu_log_count(struct dmapool_machine *m, size_t from, const char *s)
+{
+	size_t n = 0;
+
+	for (size_t i = from; i < dmapool_log_count(m); i++)
+		n += !strcmp(dmapool_log_line(m, i), s);
+	return n;
+}
+
+static inline size_t tu_log_count_sub(struct dmapool_machine *m, size_t from,
+				      const char *sub)
+{
+	size_t n = 0;
+
+	for (size_t i = from; i < dmapool_log_count(m); i++)
+		n += strstr(dmapool_log_line(m, i), sub) != NULL;
+	return n;
+}
+
+static inline void tu_dump_log(struct dmapool_machine *m, size_t from)
+{
+	for (size_t i = from; i < dmapool_log_count(m); i++)
+		fprintf(stderr, "  log: %s\n", dmapool_log_line(m, i));
+}
+
 static inline int tu_teardown(void **state)
 {
 	(void)state;

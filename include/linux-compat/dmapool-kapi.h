@@ -167,6 +167,25 @@ DMAPOOL_API void vfree(const void *addr);
 DMAPOOL_API bool is_vmalloc_addr(const void *x);
 DMAPOOL_API struct page *vmalloc_to_page(const void *addr);
 DMAPOOL_API unsigned long vmalloc_to_pfn(const void *addr);
+/* linux/dmapool.h */
+struct dma_pool;
+DMAPOOL_API struct dma_pool *dma_pool_create_node(const char *name,
+						  struct device *dev,
+						  size_t size, size_t align,
+						  size_t boundary, int node);
+DMAPOOL_API struct dma_pool *dma_pool_create(const char *name, struct device *dev,
+					     size_t size, size_t align,
+					     size_t boundary);
+DMAPOOL_API void dma_pool_destroy(struct dma_pool *pool);
+DMAPOOL_API void *dma_pool_alloc(struct dma_pool *pool, gfp_t mem_flags,
+				 dma_addr_t *handle);
+DMAPOOL_API void dma_pool_free(struct dma_pool *pool, void *vaddr,
+			       dma_addr_t addr);
+DMAPOOL_API struct dma_pool *dmam_pool_create(const char *name,
+					      struct device *dev, size_t size,
+					      size_t align, size_t allocation);
+DMAPOOL_API void dmam_pool_destroy(struct dma_pool *pool);
+
 /* linux/highmem.h */
 DMAPOOL_API bool PageHighMem(const struct page *page);
 DMAPOOL_API void *kmap(struct page *page);
