@@ -46,6 +46,10 @@ struct dma_pool {
 	size_t size, allocation, boundary;
 	size_t per_seg;			/* blocks per boundary segment */
 	size_t bpc;			/* blocks per chunk */
+	/* one segment, power-of-two size and block count: shifts, no
+	 * divisions, on the hot paths */
+	bool pow2;
+	unsigned size_shift, bpc_shift;
 	pthread_mutex_t lock;
 	struct pool_chunk *chunks;
 	size_t nchunks, cap_chunks;
@@ -130,15 +134,24 @@ static long chunk_of(const struct dma_pool *p, dma_addr_t dma, unsigned ps)
 
 static size_t block_offset(const struct dma_pool *p, size_t idx)
 {
+	if (p->pow2)
+		return idx << p->size_shift;
 	return (idx / p->per_seg) * p->boundary + (idx % p->per_seg) * p->size;
 }
 
 /* Index of the block that starts at offset off, or -1. */
 static long block_index(const struct dma_pool *p, size_t off)
 {
-	size_t seg = off / p->boundary, r = off % p->boundary;
-	size_t idx;
+	size_t seg, r, idx;
 
+	if (p->pow2) {
+		if (off & (p->size - 1))
+			return -1;
+		idx = off >> p->size_shift;
+		return idx < p->bpc ? (long)idx : -1;
+	}
+	seg = off / p->boundary;
+	r = off % p->boundary;
 	if (r % p->size || r + p->size > p->boundary || off + p->size > p->allocation)
 		return -1;
 	idx = seg * p->per_seg + r / p->size;
@@ -214,6 +227,12 @@ DMAPOOL_API struct dma_pool *dma_pool_create_node(const char *name,
 		}
 		p->bpc++;
 		off += size;
+	}
+	p->pow2 = boundary == allocation && is_pow2_u64(size) && is_pow2_u64(p->bpc) &&
+		  p->bpc == allocation / size;
+	if (p->pow2) {
+		p->size_shift = fls64_u(size) - 1;
+		p->bpc_shift = fls64_u(p->bpc) - 1;
 	}
 	pthread_mutex_lock(&m->dmapools_lock);
 	p->dev_next = dev->dma_pools;
@@ -412,8 +431,13 @@ DMAPOOL_API void *dma_pool_alloc(struct dma_pool *pool, gfp_t mem_flags,
 	pool->head = pool->next[id];
 	used_set(pool, id, true);
 	pool->nr_active++;
-	c = &pool->chunks[id / pool->bpc];
-	off = block_offset(pool, id % pool->bpc);
+	if (pool->pow2) {
+		c = &pool->chunks[id >> pool->bpc_shift];
+		off = block_offset(pool, id & (pool->bpc - 1));
+	} else {
+		c = &pool->chunks[id / pool->bpc];
+		off = block_offset(pool, id % pool->bpc);
+	}
 	block = c->vaddr + off;
 	if (handle)
 		*handle = c->dma + off;
@@ -470,7 +494,8 @@ DMAPOOL_API void dma_pool_free(struct dma_pool *pool, void *vaddr, dma_addr_t dm
 		       dev_driver_string(dev), dev->name, pool->name, (unsigned long long)dma);
 		return;
 	}
-	id = (size_t)ci * pool->bpc + (size_t)bi;
+	id = pool->pow2 ? ((size_t)ci << pool->bpc_shift) + (size_t)bi :
+			  (size_t)ci * pool->bpc + (size_t)bi;
 	if (!used_test(pool, id)) {
 		pthread_mutex_unlock(&pool->lock);
 		if (m->prof.dmapool_debug)
