@@ -54,6 +54,7 @@
 #include <unistd.h>
 
 #include <dmapool.h>
+#include "benchutil.h"
 #include <linux/dma-mapping.h>
 #include <linux/dmapool.h>
 
@@ -62,30 +63,6 @@
 #define NR_TESTS	100		/* rounds per timing, as dmapool_test */
 #define RAM_MIB		2048
 #define FILL		0x5a
-
-static const char dts_fmt[] =
-	"/dts-v1/;\n"
-	"/ {\n"
-	"	#address-cells = <2>; #size-cells = <2>;\n"
-	"	chosen { bootargs = \"%s\"; };\n"
-	"	memory@40000000 { device_type = \"memory\"; reg = <0x0 0x40000000 0x0 0x80000000>; };\n"
-	"	dev@0 { compatible = \"bench,dev\"; dma-coherent; };\n"
-	"};\n";
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -277,25 +254,9 @@ static void no_reports(struct dmapool_machine *mm, const char *what)
 
 static struct dmapool_machine *load(const char *bootargs)
 {
-	char path[] = "/tmp/bench_dmapoolXXXXXX";
-	char dts[64];
-	struct dmapool_machine *mm = NULL;
-	FILE *f;
-	int fd, err;
+	struct dmapool_machine *mm;
+	int err = bench_load(bootargs, &mm);
 
-	fd = mkstemp(path);
-	if (fd < 0)
-		die("mkstemp");
-	close(fd);
-	unlink(path);
-	snprintf(dts, sizeof(dts), "%s.dts", path);
-	f = fopen(dts, "w");
-	if (!f)
-		die("cannot write the tree");
-	fprintf(f, dts_fmt, bootargs);
-	fclose(f);
-	err = dmapool_machine_load(dts, NULL, &mm);
-	unlink(dts);
 	if (err)
 		die("cannot load the machine (\"%s\"): %s (is dtc installed?)",
 		    bootargs, dmapool_strerror(err));

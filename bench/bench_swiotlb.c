@@ -45,35 +45,12 @@
 #include <unistd.h>
 
 #include <dmapool.h>
+#include "benchutil.h"
 #include <linux/dma-mapping.h>
 #include <linux/slab.h>
 
 #define REPS	7
 #define FAR	3.0
-
-static const char dts_fmt[] =
-	"/dts-v1/;\n"
-	"/ {\n"
-	"	#address-cells = <2>; #size-cells = <2>;\n"
-	"	chosen { bootargs = \"%s\"; };\n"
-	"	memory@40000000 { device_type = \"memory\"; reg = <0x0 0x40000000 0x0 0x80000000>; };\n"
-	"	dev@0 { compatible = \"bench,dev\"; dma-coherent; };\n"
-	"};\n";
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 static struct dmapool_machine *m;
 static struct device *dev;
@@ -228,26 +205,10 @@ static int figure(const char *name, size_t size, bool from_device, double target
 
 static struct dmapool_machine *load(const char *bootargs)
 {
-	char path[] = "/tmp/bench_swiotlbXXXXXX";
-	char dts[64];
-	struct dmapool_machine *mm = NULL;
-	FILE *f;
-	int fd;
+	struct dmapool_machine *mm;
 
-	fd = mkstemp(path);
-	if (fd < 0)
-		die("mkstemp");
-	close(fd);
-	unlink(path);
-	snprintf(dts, sizeof(dts), "%s.dts", path);
-	f = fopen(dts, "w");
-	if (!f)
-		die("cannot write the tree");
-	fprintf(f, dts_fmt, bootargs);
-	fclose(f);
-	if (dmapool_machine_load(dts, NULL, &mm))
+	if (bench_load(bootargs, &mm))
 		die("cannot load the machine (is dtc installed?)");
-	unlink(dts);
 	return mm;
 }
 

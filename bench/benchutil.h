@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later OR BSD-2-Clause */
+/*
+ * Helpers the benchmarks share: the clock, a comparison for qsort, and
+ * the bench machine: 2 GiB of RAM at 0x40000000 and one coherent device
+ * "dev@0", booted with the given command line.
+ */
+#ifndef DMAPOOL_BENCHUTIL_H
+#define DMAPOOL_BENCHUTIL_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <dmapool.h>
+
+static inline double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static inline int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The bench machine with bootargs; 0 or a negative errno (-EIO: the
+ * temporary tree could not be written). */
+static inline int bench_load(const char *bootargs, struct dmapool_machine **out)
+{
+	static const char dts_fmt[] =
+		"/dts-v1/;\n"
+		"/ {\n"
+		"	#address-cells = <2>; #size-cells = <2>;\n"
+		"	chosen { bootargs = \"%s\"; };\n"
+		"	memory@40000000 { device_type = \"memory\"; reg = <0x0 0x40000000 0x0 0x80000000>; };\n"
+		"	dev@0 { compatible = \"bench,dev\"; dma-coherent; };\n"
+		"};\n";
+	char path[] = "/tmp/dmapool-benchXXXXXX";
+	char dts[64];
+	FILE *f;
+	int fd, err;
+
+	*out = NULL;
+	fd = mkstemp(path);
+	if (fd < 0)
+		return -5;
+	close(fd);
+	unlink(path);
+	snprintf(dts, sizeof(dts), "%s.dts", path);
+	f = fopen(dts, "w");
+	if (!f)
+		return -5;
+	fprintf(f, dts_fmt, bootargs);
+	fclose(f);
+	err = dmapool_machine_load(dts, NULL, out);
+	unlink(dts);
+	return err;
+}
+
+#endif
