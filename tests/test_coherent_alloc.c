@@ -76,42 +76,7 @@ static struct device *dev(struct dmapool_machine *m, const char *name)
 /* Leak check per group (as tests/test_rmem_attach.c): no fd or mapping
  * may be left once every machine is destroyed. */
 
-/*
- * Under ASan or valgrind the allocator's own anonymous arenas grow and
- * split as the heap grows, whatever the library does; there only mappings
- * with a backing file are counted (the simulated RAM is memfd-backed, and
- * so is every alias the library maps: remappings, memremap WC pools,
- * atomic pool chunks, user mappings).  Native runs count every mapping.
- */
-static bool tool_allocator;
-
-static void detect_tool_allocator(void)
-{
-	FILE *f = fopen("/proc/self/maps", "r");
-	char line[512];
-
-#if defined(__SANITIZE_ADDRESS__)
-	tool_allocator = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-	tool_allocator = true;
-#endif
-#endif
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f))
-		if (strstr(line, "vgpreload") || strstr(line, "libasan"))
-			tool_allocator = true;
-	fclose(f);
-}
-
-/* the mappings the leak check counts: see detect_tool_allocator() */
-static long maps_now(void)
-{
-	return count_maps(tool_allocator ? "/" : NULL);
-}
-
-static long fds0, maps0;
+#define maps_now	tu_maps_now
 
 static int group_setup(void **state)
 {
@@ -129,52 +94,18 @@ static int group_setup(void **state)
 	unload(m);
 	m = load_dts("simple", "riscv64", 0x40000000, NULL);
 	unload(m);
-	fds0 = count_fds();
-	maps0 = maps_now();
+	tu_leak_mark();
 	return 0;
 }
 
-static int group_teardown(void **state)
-{
-	test_teardown(state);
-	if (count_fds() != fds0 || maps_now() != maps0) {
-		fprintf(stderr, "leak: fds %ld -> %ld, maps %ld -> %ld\n", fds0,
-			count_fds(), maps0, maps_now());
-		return -1;
-	}
-	return 0;
-}
+#define group_teardown	tu_leak_teardown
 
 /* ------------------------------------------------------------------ */
 /* Decisions and log helpers */
 
-static struct dmapool_decision last(struct device *d)
-{
-	struct dmapool_decision x;
-
-	memset(&x, 0, sizeof(x));
-	assert_int_equal(dmapool_last_decision(d, &x), 0);
-	return x;
-}
-
-/* A step of that stage whose answer starts with answer (NULL: any). */
-static bool has_step(const struct dmapool_decision *d, const char *stage,
-		     const char *answer)
-{
-	for (unsigned i = 0; i < d->nsteps; i++)
-		if (!strcmp(d->steps[i].stage, stage) &&
-		    (!answer || !strncmp(d->steps[i].answer, answer, strlen(answer))))
-			return true;
-	return false;
-}
-
-static void dump_decision(const struct dmapool_decision *d)
-{
-	char *t = dmapool_decision_text(d);
-
-	fprintf(stderr, "%s", t ? t : "(no text)\n");
-	free(t);
-}
+#define last		tu_last_decision
+#define has_step	tu_has_step
+#define dump_decision	tu_dump_decision
 
 /*
  * Allocate and check the backend and, unless ANY, the DMA address; FAIL
@@ -2005,7 +1936,6 @@ int main(int argc, char **argv)
 	if (argc < 2)
 		return 2;
 	oracle_dir = argv[1];
-	detect_tool_allocator();
 	/* the environment must not change the profiles under test */
 	unsetenv("DMAPOOL_ARCH");
 	unsetenv("DMAPOOL_BOOTARGS");

@@ -481,24 +481,10 @@ static void many_blocks(void **state)
 	free(v);
 }
 
-static long fds_before, maps_before;
-
 static int group_setup(void **state)
 {
 	(void)state;
-	fds_before = count_fds();
-	maps_before = count_maps("dmapool-ram");
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	if (count_fds() != fds_before || count_maps("dmapool-ram") != maps_before) {
-		fprintf(stderr, "leak: fds %ld -> %ld, maps %ld -> %ld\n", fds_before,
-			count_fds(), maps_before, count_maps("dmapool-ram"));
-		return -1;
-	}
+	tu_leak_mark();
 	return 0;
 }
 
@@ -526,5 +512,5 @@ int main(int argc, char **argv)
 	unsetenv("DMAPOOL_ARCH");
 	unsetenv("DMAPOOL_BOOTARGS");
 	unsetenv("DMAPOOL_KNOBS");
-	return cmocka_run_group_tests_name("dma_pool", tests, group_setup, group_teardown);
+	return cmocka_run_group_tests_name("dma_pool", tests, group_setup, tu_leak_teardown);
 }

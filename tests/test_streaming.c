@@ -285,39 +285,8 @@ static void remove_trees(void)
 }
 
 /* ------------------------------------------------------------------ */
-/* Leak check per group (as tests/test_coherent_alloc.c): no fd or mapping
- * may be left once every machine is destroyed.  Under ASan or valgrind
- * only mappings with a backing file are counted (simulated RAM, vmalloc
- * areas and remappings are memfd-backed). */
-
-static bool tool_allocator;
-
-static void detect_tool_allocator(void)
-{
-	FILE *f = fopen("/proc/self/maps", "r");
-	char line[512];
-
-#if defined(__SANITIZE_ADDRESS__)
-	tool_allocator = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-	tool_allocator = true;
-#endif
-#endif
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f))
-		if (strstr(line, "vgpreload") || strstr(line, "libasan"))
-			tool_allocator = true;
-	fclose(f);
-}
-
-static long maps_now(void)
-{
-	return count_maps(tool_allocator ? "/" : NULL);
-}
-
-static long fds0, maps0;
+/* Leak check per group (testutil.h): no fd or mapping may be left once
+ * every machine is destroyed. */
 
 static int group_setup(void **state)
 {
@@ -341,51 +310,18 @@ static int group_setup(void **state)
 	unload(m);
 	m = load_tree("window22", NULL, 0, NULL, NULL);
 	unload(m);
-	fds0 = count_fds();
-	maps0 = maps_now();
+	tu_leak_mark();
 	return 0;
 }
 
-static int group_teardown(void **state)
-{
-	test_teardown(state);
-	if (count_fds() != fds0 || maps_now() != maps0) {
-		fprintf(stderr, "leak: fds %ld -> %ld, maps %ld -> %ld\n", fds0,
-			count_fds(), maps0, maps_now());
-		return -1;
-	}
-	return 0;
-}
+#define group_teardown	tu_leak_teardown
 
 /* ------------------------------------------------------------------ */
 /* Helpers */
 
-static struct dmapool_decision last(struct device *d)
-{
-	struct dmapool_decision x;
-
-	memset(&x, 0, sizeof(x));
-	assert_int_equal(dmapool_last_decision(d, &x), 0);
-	return x;
-}
-
-static bool has_step(const struct dmapool_decision *d, const char *stage,
-		     const char *answer)
-{
-	for (unsigned i = 0; i < d->nsteps; i++)
-		if (!strcmp(d->steps[i].stage, stage) &&
-		    (!answer || !strncmp(d->steps[i].answer, answer, strlen(answer))))
-			return true;
-	return false;
-}
-
-static void dump_decision(const struct dmapool_decision *d)
-{
-	char *t = dmapool_decision_text(d);
-
-	fprintf(stderr, "%s", t ? t : "(no text)\n");
-	free(t);
-}
+#define last		tu_last_decision
+#define has_step	tu_has_step
+#define dump_decision	tu_dump_decision
 
 static size_t logn(struct dmapool_machine *m)
 {
@@ -3272,7 +3208,6 @@ int main(int argc, char **argv)
 	if (argc < 2)
 		return 2;
 	oracle_dir = argv[1];
-	detect_tool_allocator();
 	/* the environment must not change the profiles under test */
 	unsetenv("DMAPOOL_ARCH");
 	unsetenv("DMAPOOL_BOOTARGS");

@@ -94,6 +94,39 @@ static inline long count_maps(const char *only)
 	return n;
 }
 
+/*
+ * The mappings a leak check counts.  Under ASan or valgrind the tool's
+ * allocator grows and splits its own anonymous arenas whatever the library
+ * does; there only mappings with a backing file are counted (the simulated
+ * RAM is memfd-backed, and so is every alias the library maps).  Native
+ * runs count every mapping.
+ */
+static inline long tu_maps_now(void)
+{
+	static int tool = -1;
+
+	if (tool < 0) {
+		FILE *f = fopen("/proc/self/maps", "r");
+		char line[512];
+
+		tool = 0;
+#if defined(__SANITIZE_ADDRESS__)
+		tool = 1;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+		tool = 1;
+#endif
+#endif
+		if (f) {
+			while (fgets(line, sizeof(line), f))
+				if (strstr(line, "vgpreload") || strstr(line, "libasan"))
+					tool = 1;
+			fclose(f);
+		}
+	}
+	return count_maps(tool ? "/" : NULL);
+}
+
 #ifdef DMAPOOL_H
 /*
  * Machines a test loaded: the per-test teardown (tu_teardown) destroys
@@ -176,6 +209,57 @@ static inline int tu_teardown(void **state)
 			tu_live[i] = NULL;
 		}
 	return 0;
+}
+
+/* A group's leak check: tu_leak_mark() at the end of its setup,
+ * tu_leak_teardown() as its teardown (every machine destroyed, then no
+ * descriptor or mapping may be left). */
+static long tu_fds0 __attribute__((unused)), tu_maps0 __attribute__((unused));
+
+static inline void tu_leak_mark(void)
+{
+	tu_fds0 = count_fds();
+	tu_maps0 = tu_maps_now();
+}
+
+static inline int tu_leak_teardown(void **state)
+{
+	tu_teardown(state);
+	if (count_fds() != tu_fds0 || tu_maps_now() != tu_maps0) {
+		fprintf(stderr, "leak: fds %ld -> %ld, maps %ld -> %ld\n", tu_fds0,
+			count_fds(), tu_maps0, tu_maps_now());
+		return -1;
+	}
+	return 0;
+}
+
+/* The device's last decision (it must have one). */
+static inline struct dmapool_decision tu_last_decision(struct device *d)
+{
+	struct dmapool_decision x;
+
+	memset(&x, 0, sizeof(x));
+	assert_int_equal(dmapool_last_decision(d, &x), 0);
+	return x;
+}
+
+/* A step of that stage whose answer starts with answer (NULL: any). */
+static inline bool tu_has_step(const struct dmapool_decision *d, const char *stage,
+			       const char *answer)
+{
+	for (unsigned i = 0; i < d->nsteps; i++)
+		if (!strcmp(d->steps[i].stage, stage) &&
+		    (!answer || !strncmp(d->steps[i].answer, answer, strlen(answer))))
+			return true;
+	return false;
+}
+
+static inline void tu_dump_decision(const struct dmapool_decision *d)
+{
+	char *t = dmapool_decision_text(d);
+
+	fprintf(stderr, "%s", t ? t : "(no text)\n");
+	free(t);
 }
 #endif
 
