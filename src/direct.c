@@ -437,11 +437,6 @@ bool dma_kmalloc_needs_bounce(const struct device *dev, size_t size,
 	return kmalloc_size_roundup_sim(m, size) % m->prof.cache_line != 0;
 }
 
-static const char *bounce_backend(const struct device *dev)
-{
-	return dev->restricted ? "restricted-swiotlb" : "swiotlb";
-}
-
 dma_addr_t dma_direct_map_phys(struct device *dev, phys_addr_t phys,
 			       size_t size, enum dma_data_direction dir,
 			       unsigned long attrs, bool sg,
@@ -457,7 +452,7 @@ dma_addr_t dma_direct_map_phys(struct device *dev, phys_addr_t phys,
 			dev->restricted ? "the device has a restricted-dma-pool: every mapping bounces" :
 			"swiotlb=force: every mapping bounces");
 		dma = swiotlb_map(dev, phys, size, dir, attrs, d);
-		dt_result(d, dma == DMA_ERR ? "none" : bounce_backend(dev), phys, dma,
+		dt_result(d, dma == DMA_ERR ? "none" : swiotlb_backend_name(dev), phys, dma,
 			  NULL, DMAPOOL_ATTR_NONE);
 		return dma;
 	}
@@ -500,7 +495,7 @@ dma_addr_t dma_direct_map_phys(struct device *dev, phys_addr_t phys,
 				"%s", kb ? "bounce the possibly shared cache lines of a small kmalloc buffer" :
 				"bounce the buffer into reach");
 			dma = swiotlb_map(dev, phys, size, dir, attrs, d);
-			dt_result(d, dma == DMA_ERR ? "none" : bounce_backend(dev), phys,
+			dt_result(d, dma == DMA_ERR ? "none" : swiotlb_backend_name(dev), phys,
 				  dma, NULL, DMAPOOL_ATTR_NONE);
 			return dma;
 		}
@@ -561,7 +556,7 @@ void dma_direct_unmap_phys(struct device *dev, dma_addr_t addr, size_t size,
 	if (pa != PHYS_NONE && swiotlb_find_pool(dev, pa)) {
 		swiotlb_tbl_unmap_single(dev, pa, size, dir,
 					 attrs | DMA_ATTR_SKIP_CPU_SYNC, d);
-		dt_result(d, bounce_backend(dev), pa, addr, NULL, DMAPOOL_ATTR_NONE);
+		dt_result(d, swiotlb_backend_name(dev), pa, addr, NULL, DMAPOOL_ATTR_NONE);
 		dt_result_phys(d, pa);
 	} else {
 		dt_result(d, "direct", pa, addr, NULL, DMAPOOL_ATTR_NONE);

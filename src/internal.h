@@ -496,6 +496,8 @@ bool is_swiotlb_force_bounce(const struct device *dev);
 /* The pool holding phys for this device, or NULL (is_swiotlb_buffer). */
 struct io_tlb_pool *swiotlb_find_pool(const struct device *dev, phys_addr_t pa);
 size_t swiotlb_max_mapping_size(const struct device *dev);
+/* The decision backend of a bounce: "restricted-swiotlb" or "swiotlb". */
+const char *swiotlb_backend_name(const struct device *dev);
 /* swiotlb_map(): bounce [phys, phys+size); DMA address or DMA_ERR. */
 dma_addr_t swiotlb_map(struct device *dev, phys_addr_t phys, size_t size,
 		       enum dma_data_direction dir, unsigned long attrs,

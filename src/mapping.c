@@ -501,11 +501,6 @@ static struct scatterlist *sg_next_i(struct scatterlist *sg)
 	return (sg->page_link & SG_END) ? NULL : sg + 1;
 }
 
-static const char *bounce_name(const struct device *dev)
-{
-	return dev->restricted ? "restricted-swiotlb" : "swiotlb";
-}
-
 static bool valid_dir(int dir)
 {
 	return dir == DMA_BIDIRECTIONAL || dir == DMA_TO_DEVICE ||
@@ -614,8 +609,8 @@ DMAPOOL_API dma_addr_t dma_map_single_attrs(struct device *dev, void *ptr,
 	if (!dev)
 		return DMA_MAPPING_ERROR;
 	m = dev->m;
-	if (ptr && physmem_attr(m, ptr) != DMAPOOL_ATTR_NONE &&
-	    physmem_linear_to_phys(m, ptr) == PHYS_NONE) {
+	phys = ptr ? physmem_linear_to_phys(m, ptr) : PHYS_NONE;
+	if (ptr && phys == PHYS_NONE && physmem_attr(m, ptr) != DMAPOOL_ATTR_NONE) {
 		/* dev_WARN_ONCE(dev, is_vmalloc_addr(ptr), ...) */
 		dev_warn_once_i(dev, &m->once.map_vmalloc,
 				"rejecting DMA map of vmalloc memory");
@@ -628,13 +623,12 @@ DMAPOOL_API dma_addr_t dma_map_single_attrs(struct device *dev, void *ptr,
 		stream_end(dev, d);
 		return DMA_MAPPING_ERROR;
 	}
-	phys = ptr ? physmem_linear_to_phys(m, ptr) : PHYS_NONE;
 	if (phys == PHYS_NONE || (size && physmem_linear_to_phys(m, (char *)ptr + size - 1) !=
 				  phys + size - 1)) {
 		dt_begin_map(d, dev, "map", size, dir, attrs);
-		dt_step(d, "memory", "virt_to_page", "not in the linear map",
-			"the buffer%s is not memory of this machine's linear map",
-			phys == PHYS_NONE ? "" : " runs past the end of RAM:");
+		dt_step(d, "memory", "virt_to_page", "not in the linear map", "%s",
+			phys == PHYS_NONE ? "the buffer is not memory of this machine's linear map" :
+			"the buffer runs past the end of this machine's linear map");
 		klog(m, "libdmapool: %s %s: dma_map_single(%p, %#zx): not in the simulated linear map; allocate the buffer with kmalloc(), __get_free_pages() or alloc_pages()",
 		     dev_driver_string(dev), dev->name, ptr, size);
 		report(m, "map-not-linear", dev, (uint64_t)(uintptr_t)ptr, size,
@@ -763,7 +757,7 @@ static void sync_single(struct device *dev, dma_addr_t addr, size_t size,
 			dma_direct_sync_single_for_device(dev, addr, size, dir, d);
 		else
 			dma_direct_sync_single_for_cpu(dev, addr, size, dir, d);
-		dt_result(d, swiotlb_find_pool(dev, pa) ? bounce_name(dev) : "direct",
+		dt_result(d, swiotlb_find_pool(dev, pa) ? swiotlb_backend_name(dev) : "direct",
 			  pa, addr, NULL, DMAPOOL_ATTR_NONE);
 		if (swiotlb_find_pool(dev, pa))
 			dt_result_phys(d, pa);
@@ -852,8 +846,6 @@ static int map_sg_i(struct device *dev, struct scatterlist *sgl, int nents,
 		}
 		if (d && strcmp(e.backend, "direct"))
 			backend = e.backend;
-		else if (!d && swiotlb_find_pool(dev, dma_to_phys(dev, sg->dma_address)))
-			backend = bounce_name(dev);
 		sg->dma_length = sg->length;
 		check_sg_segment(dev, sg);
 	}

@@ -45,12 +45,6 @@ struct probe_entry {
 	enum dma_data_direction dir;
 };
 
-static const char *probe_dir(enum dma_data_direction dir)
-{
-	return dir == DMA_TO_DEVICE ? "TO_DEVICE" :
-	       dir == DMA_FROM_DEVICE ? "FROM_DEVICE" : "BIDIRECTIONAL";
-}
-
 static void probe_map(struct device *dev, struct probe_entry *e, int idx,
 		      uint32_t op, uint32_t size)
 {
@@ -68,7 +62,7 @@ static void probe_map(struct device *dev, struct probe_entry *e, int idx,
 		snprintf(what, sizeof(what), "map_page #%d size=0x%x", idx, size);
 	else
 		snprintf(what, sizeof(what), "map #%d size=0x%x dir=%s", idx, size,
-			 probe_dir(dir));
+			 dir_name(dir));
 	if (op == 8) {
 		e->page = alloc_pages_i(m, GFP_KERNEL | __GFP_NOWARN, get_order_sz(m, size));
 		if (e->page == PHYS_NONE) {

@@ -581,7 +581,8 @@ DMAPOOL_API void *kmalloc(size_t size, gfp_t flags)
 	if (!m)
 		return NULL;
 	p = kmalloc_sim(m, size, flags & GFPI_DMA);
-	if (p && p != KMALLOC_ZERO_SIZE_PTR && (flags & __GFP_ZERO))
+	/* kmalloc_sim() already zeroed it under init_on_alloc */
+	if (p && p != KMALLOC_ZERO_SIZE_PTR && (flags & __GFP_ZERO) && !m->init_on_alloc)
 		memset(p, 0, size);
 	return p;
 }
@@ -682,7 +683,7 @@ DMAPOOL_API void *kmem_cache_alloc(struct kmem_cache *c, gfp_t flags)
 	p = kmalloc_sim(c->m, c->objsize, flags & GFPI_DMA);
 	if (!p)
 		return NULL;
-	if (flags & __GFP_ZERO)
+	if ((flags & __GFP_ZERO) && !c->m->init_on_alloc)
 		memset(p, 0, c->size);
 	if (c->ctor)
 		c->ctor(p);

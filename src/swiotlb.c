@@ -262,6 +262,18 @@ static uint64_t tree_find(const struct io_tlb_pool *p, uint64_t lo, uint64_t hi,
 	return hi;
 }
 
+static void free_tables(struct io_tlb_pool *p)
+{
+	free(p->slots);
+	free(p->areas);
+	free(p->freemap);
+	free(p->segtree);
+	p->slots = NULL;
+	p->areas = NULL;
+	p->freemap = NULL;
+	p->segtree = NULL;
+}
+
 int swiotlb_pool_setup(struct io_tlb_pool *p)
 {
 	uint64_t leaves = 1;
@@ -279,14 +291,7 @@ int swiotlb_pool_setup(struct io_tlb_pool *p)
 	p->segtree = calloc(2 * leaves, 1);
 	if (!p->slots || !p->areas || !p->freemap || !p->segtree ||
 	    pthread_mutex_init(&p->lock, NULL)) {
-		free(p->slots);
-		free(p->areas);
-		free(p->freemap);
-		free(p->segtree);
-		p->slots = NULL;
-		p->areas = NULL;
-		p->freemap = NULL;
-		p->segtree = NULL;
+		free_tables(p);
 		return -ENOMEM;
 	}
 	for (uint64_t i = 0; i < p->nslabs; i++)
@@ -312,14 +317,7 @@ void swiotlb_pool_teardown(struct io_tlb_pool *p)
 {
 	if (!p || !p->ready)
 		return;
-	free(p->slots);
-	free(p->areas);
-	free(p->freemap);
-	free(p->segtree);
-	p->slots = NULL;
-	p->areas = NULL;
-	p->freemap = NULL;
-	p->segtree = NULL;
+	free_tables(p);
 	pthread_mutex_destroy(&p->lock);
 	p->ready = false;
 }
@@ -351,6 +349,11 @@ struct io_tlb_pool *swiotlb_find_pool(const struct device *dev, phys_addr_t pa)
 	struct io_tlb_pool *p = dev_io_tlb_pool(dev);
 
 	return p && pa >= p->start && pa < p->end ? p : NULL;
+}
+
+const char *swiotlb_backend_name(const struct device *dev)
+{
+	return dev->restricted ? "restricted-swiotlb" : "swiotlb";
 }
 
 size_t swiotlb_max_mapping_size(const struct device *dev)

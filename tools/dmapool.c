@@ -807,22 +807,18 @@ static int cmd_explain(int argc, char **argv)
 			devname = opt_value(argc, argv, &i, "--device");
 			if (!devname || !*devname)
 				return usage_error(explain_short, "explain: %s needs a value", "--device");
-		} else if (is_opt(a, "--size")) {
-			const char *v = opt_value(argc, argv, &i, "--size");
+		} else if (is_opt(a, "--size") || is_opt(a, "--map")) {
+			const char *o = is_opt(a, "--size") ? "--size" : "--map";
+			const char *v = opt_value(argc, argv, &i, o);
 
 			if (!v)
-				return usage_error(explain_short, "explain: %s needs a value", "--size");
+				return usage_error(explain_short, "explain: %s needs a value", o);
 			if (parse_size(v, &size))
-				return usage_error(explain_short, "explain: bad --size '%s'", v);
-			have_size = true;
-		} else if (is_opt(a, "--map")) {
-			const char *v = opt_value(argc, argv, &i, "--map");
-
-			if (!v)
-				return usage_error(explain_short, "explain: %s needs a value", "--map");
-			if (parse_size(v, &size))
-				return usage_error(explain_short, "explain: bad --map '%s'", v);
-			have_map = true;
+				return usage_error(explain_short, "explain: bad %s '%s'", o, v);
+			if (o[2] == 's')
+				have_size = true;
+			else
+				have_map = true;
 		} else if (is_opt(a, "--dir")) {
 			const char *v = opt_value(argc, argv, &i, "--dir");
 
