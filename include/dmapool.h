@@ -54,6 +54,8 @@ struct dmapool_report {
 	uint64_t addr;		/* DMA or physical address concerned */
 	uint64_t size;
 	const char *text;	/* full text, bracketed DMA-API-debug style */
+	uint64_t phys;		/* physical address concerned, or ~0 */
+	uint64_t line;		/* cache line concerned (cache reports), or ~0 */
 };
 
 typedef void (*dmapool_log_fn)(void *ctx, const char *line);
@@ -83,10 +85,21 @@ struct dmapool_config {
 	dmapool_report_fn report_sink;	/* reports; NULL = only counted */
 	void *report_ctx;
 	unsigned int flags;		/* DMAPOOL_F_* */
+	uint64_t seed;			/* cache-model eviction seed (DMAPOOL_SEED);
+					 * 0: the knob cache_seed, else fixed */
 };
 
 /* The first report aborts the process (to stop in a debugger). */
 #define DMAPOOL_F_FATAL_REPORTS	0x1u
+/* Stress mode: dirty cache lines may be written back by eviction at the
+ * model's points, chosen by a PRNG seeded from `seed` (knob cache_stress). */
+#define DMAPOOL_F_CACHE_STRESS	0x2u
+/* Strict ownership: a CPU access to a buffer the device owns traps and is
+ * reported with the faulting address (page-granular; knob strict_ownership). */
+#define DMAPOOL_F_STRICT_OWNERSHIP 0x4u
+/* No SIGSEGV handler: CPU accesses through the cacheable alias of a WC/UC
+ * buffer are not watched, no-map holes fault (knob cpu_traps=n). */
+#define DMAPOOL_F_NO_TRAPS	0x8u
 
 /*
  * Load a machine from a file: a .dtb, or a .dts compiled with dtc when dtc
@@ -139,11 +152,54 @@ DMAPOOL_API int dmapool_dev_read(struct device *dev, dma_addr_t addr,
 				 void *buf, size_t len);
 DMAPOOL_API int dmapool_dev_write(struct device *dev, dma_addr_t addr,
 				  const void *buf, size_t len);
+/*
+ * Every access is checked against the device's live mappings and
+ * allocations; each problem is a report (kind in parentheses) and, when
+ * the address reaches RAM, the transfer still happens as on hardware:
+ * no live mapping covers it (dev-unmapped), it runs past the mapping's
+ * end (dev-overrun), a write into DMA_TO_DEVICE (dev-write-to-device), a
+ * read of DMA_FROM_DEVICE when the knob dev_read_fromdevice_bug is set
+ * (dev-read-from-device), the CPU owns the buffer (dev-cpu-owned).  An
+ * address beyond the DMA mask or bus_dma_limit (dev-beyond-mask) is
+ * refused with -EFAULT.  Data goes through the cache model: a
+ * non-coherent device sees DRAM, a coherent one the CPU's view.
+ *
+ * Conveniences for a device model: fill with a byte; compare with
+ * expected bytes (0 equal, 1 different with *first_diff set when not
+ * NULL, or a negative errno); little-endian u32/u64 loads and stores.
+ */
+DMAPOOL_API int dmapool_dev_fill(struct device *dev, dma_addr_t addr, int byte,
+				 size_t len);
+DMAPOOL_API int dmapool_dev_compare(struct device *dev, dma_addr_t addr,
+				    const void *expect, size_t len,
+				    size_t *first_diff);
+DMAPOOL_API int dmapool_dev_read_u32(struct device *dev, dma_addr_t addr,
+				     uint32_t *val);
+DMAPOOL_API int dmapool_dev_read_u64(struct device *dev, dma_addr_t addr,
+				     uint64_t *val);
+DMAPOOL_API int dmapool_dev_write_u32(struct device *dev, dma_addr_t addr,
+				      uint32_t val);
+DMAPOOL_API int dmapool_dev_write_u64(struct device *dev, dma_addr_t addr,
+				      uint64_t val);
 
-/* Reports so far, oldest first. The text stays valid until destroy. */
+/* Reports so far, oldest first. The text stays valid until destroy (or
+ * dmapool_report_clear). */
 DMAPOOL_API size_t dmapool_report_count(struct dmapool_machine *m);
 DMAPOOL_API const char *dmapool_report_text(struct dmapool_machine *m,
 					    size_t i);
+/* The i-th report whole: 0, -ENOENT past the end, -EINVAL. */
+DMAPOOL_API int dmapool_report_get(struct dmapool_machine *m, size_t i,
+				   struct dmapool_report *out);
+/* How many reports of one kind ("cache-dirty-read"...). */
+DMAPOOL_API size_t dmapool_report_count_kind(struct dmapool_machine *m,
+					     const char *kind);
+/* For "assert there are none": the number of reports, each printed to
+ * stderr when there are any. */
+DMAPOOL_API size_t dmapool_report_check_none(struct dmapool_machine *m);
+/* Forget every report so far. */
+DMAPOOL_API void dmapool_report_clear(struct dmapool_machine *m);
+/* Make the next report abort the process (to stop in a debugger), or not. */
+DMAPOOL_API void dmapool_report_set_fatal(struct dmapool_machine *m, bool on);
 
 /* The boot log, line by line, as the log sink saw it. */
 DMAPOOL_API size_t dmapool_log_count(struct dmapool_machine *m);

@@ -1,13 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later OR BSD-2-Clause */
 /*
- * cache.c — the CPU cache maintenance that streaming DMA asks for (models
- * arch/arm64/mm/dma-mapping.c and cache.S, arch/arm/mm/dma-mapping.c with
- * cache-v7.S, arch/riscv/mm/dma-noncoherent.c).
+ * cache.c — the CPU cache model and the maintenance streaming DMA asks for
+ * (models arch/arm64/mm/dma-mapping.c and cache.S, arch/arm/mm/dma-mapping.c
+ * with cache-v7.S, arch/riscv/mm/dma-noncoherent.c).
  *
  * arch_sync_dma_for_device() / arch_sync_dma_for_cpu() pick the operation
- * from the profile's table (spec §8.6) and hand it to the cache layer with
- * the exact physical range; every call is recorded in the decision trace
- * and counted per machine (dmapool_cache_ops()).
+ * from the profile's table (spec §8.6), record it in the decision trace,
+ * count it (dmapool_cache_ops()) and apply it to the model:
  *
  *             for_device                      for_cpu
  *   arm64     clean (every direction)         TO_DEVICE: none, else invalidate
@@ -16,17 +15,54 @@
  *   riscv64   clean (every direction)         TO_DEVICE: none, else invalidate
  *   x86_64    no hooks (every device is coherent)
  *
- * An invalidate of a range whose ends are not cache-line aligned cleans
- * and invalidates the partial lines at the edges (dcache_inval_poc,
- * v7_dma_inv_range): the trace says so.
+ * The model.  Every RAM byte has two copies (physmem.c): C, what the CPU
+ * sees through its caches (the linear map and every cacheable alias), and
+ * D, the DRAM a non-coherent device reads and writes.  It is worst-case:
+ * every line is assumed cached, always.  A line is
+ *   - dirty when the CPU changed it since it was last filled: C differs
+ *     from the line as it was cached — D, or, when DRAM changed under the
+ *     line since (the `stale` bit), the snapshot S taken at that moment;
+ *   - stale when a non-coherent device wrote D under it: S keeps the line
+ *     as the cache holds it, and the CPU keeps seeing C.
+ * clean writes dirty lines back (D := C); invalidate drops lines (C := D),
+ * dirty or not; clean+invalidate does both.  An invalidate whose ends are
+ * not line-aligned cleans and invalidates the partial edge lines where the
+ * profile says so (dcache_inval_poc, v7_dma_inv_range: knob
+ * inval_edge_flush) and drops them whole elsewhere (riscv cbo.inval).
+ * Pages with a non-cacheable alias and no-map pages have no cached copy in
+ * use: DRAM only.  Coherent devices snoop: they read C and write both.
  *
- * Left out: the cache contents themselves.  This module records and
- * counts the maintenance; the model that keeps a CPU view apart from DRAM
- * (so that a missing clean or invalidate shows up as a wrong byte) is not
- * built yet, and until it is the CPU view and DRAM are one memory.
+ * Dirty tracking compares bytes at the model's points (maintenance and
+ * device access) instead of watching the CPU's stores: driver code keeps
+ * using plain pointers, the comparison costs about one memcmp of the
+ * range, and the result is exact to the byte.  Page protection would
+ * catch the store itself but only to the page, and costs a fault per page
+ * per episode; it is kept for strict ownership mode (trap.c).
+ *
+ * Detections (reports, each naming device, buffer, line and bytes):
+ *   cache-dirty-read        the device read DRAM under a dirty line
+ *   cache-stale-cpu         device-written data was still hidden behind
+ *                           stale lines when the buffer went back to the
+ *                           device (or was unmapped with SKIP_CPU_SYNC)
+ *   cache-shared-line       an invalidate lost CPU bytes outside the buffer
+ *                           (or, cleaning the edge line, device bytes in it)
+ *   cache-evict-overwrite   a dirty line went back over device data
+ *                           (eviction in stress mode, or a clean)
+ *   cache-cpu-write-lost    the CPU wrote a buffer the device owned and the
+ *                           invalidate for the CPU threw the bytes away
+ *
+ * Stress mode (knob cache_stress, DMAPOOL_F_CACHE_STRESS): after every
+ * device write and before every maintenance for the CPU, each dirty line
+ * of the range is written back with probability 1/2, drawn from an
+ * xorshift64* generator seeded by the config seed.  Off by default.
+ *
+ * Left out: cache geometry (sets, ways, capacity), speculative fills,
+ * the outer L2 of 32-bit ARM as a separate level, and more than one CPU.
  * cpu_copy_phys() is the kernel's memcpy through the linear map, the one
  * place where the library itself moves data as the CPU.
  */
+#include <sys/mman.h>
+
 #include "internal.h"
 
 static const char *const op_names[] = {
@@ -60,14 +96,345 @@ enum dmapool_cache_op cache_op_for_cpu(const struct dmapool_profile *p,
 	return DMAPOOL_CACHE_INVAL;
 }
 
-/* The cache layer: one maintenance operation on [pa, pa + size). */
-static void cache_maintain(struct dmapool_machine *m, enum dmapool_cache_op op,
-			   phys_addr_t pa, size_t size)
+/* The mapping the current maintenance is for (mapping.c sets it around
+ * syncs and unmaps), so that reports can name it. */
+__thread const struct dbg_entry *cache_entry_ctx;
+
+/* ---- line state ---- */
+
+static inline bool stale_get(const struct pm_bank *b, uint64_t l)
 {
+	return b->stale[l / 64] >> (l % 64) & 1;
+}
+
+static inline void stale_set(struct pm_bank *b, uint64_t l)
+{
+	b->stale[l / 64] |= 1ULL << (l % 64);
+}
+
+static inline void stale_clear(struct pm_bank *b, uint64_t l)
+{
+	b->stale[l / 64] &= ~(1ULL << (l % 64));
+}
+
+static bool snap_ready(struct pm_bank *b)
+{
+	if (!b->snap) {
+		void *p = mmap(NULL, b->size, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+		if (p == MAP_FAILED)
+			return false;
+		b->snap = p;
+	}
+	return true;
+}
+
+/* The line as the cache holds it, when it is not C itself. */
+static inline const uint8_t *ref_of(const struct pm_bank *b, uint64_t l)
+{
+	uint64_t off = l << b->lshift;
+
+	return stale_get(b, l) ? b->snap + off : b->dram + off;
+}
+
+static inline bool line_dirty(const struct pm_bank *b, uint64_t l)
+{
+	uint64_t off = l << b->lshift;
+
+	return memcmp(b->cview + off, ref_of(b, l), (size_t)1 << b->lshift) != 0;
+}
+
+static uint64_t prng_next(struct dmapool_machine *m)
+{
+	uint64_t x = m->prng;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	m->prng = x;
+	return x * 0x2545f4914f6cdd1dULL;
+}
+
+/* ---- reports: one per kind per call, first line and totals ---- */
+
+struct acc {
+	uint64_t line;		/* first line affected (phys) */
+	unsigned lo, hi;	/* its bytes affected: [lo, hi] */
+	size_t nlines, nbytes;
+};
+
+struct cache_ctx {
+	struct dmapool_machine *m;
+	struct device *dev;
+	const struct dbg_entry *e;	/* the mapping, when known */
+	phys_addr_t pa;			/* the range maintained or accessed */
+	size_t size;
+	bool for_device;
+	struct acc dirty_read, stale_cpu, shared, evict, lost;
+};
+
+/* Count bytes i in [from, to) of line l where a[i] != b[i]. */
+static void acc_diff(struct acc *ac, const struct pm_bank *b, uint64_t l,
+		     const uint8_t *x, const uint8_t *y, unsigned from, unsigned to)
+{
+	size_t n = 0;
+	unsigned lo = 0, hi = 0;
+
+	for (unsigned i = from; i < to; i++)
+		if (x[i] != y[i]) {
+			if (!n)
+				lo = i;
+			hi = i;
+			n++;
+		}
+	if (!n)
+		return;
+	if (!ac->nlines) {
+		ac->line = b->base + (l << b->lshift);
+		ac->lo = lo;
+		ac->hi = hi;
+	}
+	ac->nlines++;
+	ac->nbytes += n;
+}
+
+static void emit(struct cache_ctx *c, struct acc *ac, const char *kind,
+		 const char *cause, const char *fix)
+{
+	struct dmapool_machine *m = c->m;
+	const struct dbg_entry *e = c->e;
+
+	if (!ac->nlines)
+		return;
+	report_ex(m, kind, c->dev, e ? e->dma : c->pa, e ? e->size : c->size,
+		  c->pa, ac->line,
+		  "[device=%s] [dma=0x%llx] [phys=0x%llx] [size=%zu] [line=0x%llx] [bytes=%u-%u] [lines=%zu] [total=%zu] %s. %s.",
+		  c->dev ? c->dev->name : "?",
+		  (unsigned long long)(e ? e->dma : 0),
+		  (unsigned long long)(e ? e->orig : c->pa),
+		  e ? e->size : c->size, (unsigned long long)ac->line,
+		  ac->lo, ac->hi, ac->nlines, ac->nbytes, cause, fix);
+}
+
+static void emit_all(struct cache_ctx *c)
+{
+	emit(c, &c->dirty_read, "cache-dirty-read",
+	     "The device read DRAM under cache lines the CPU had dirtied and not cleaned, so it got the old bytes",
+	     "Write the buffer before dma_map_*(), or call dma_sync_single_for_device() after the CPU's last write");
+	emit(c, &c->stale_cpu, "cache-stale-cpu",
+	     "The device wrote these bytes but they were never invalidated for the CPU before the buffer went back to the device, so the CPU saw the old bytes",
+	     "Call dma_sync_single_for_cpu() (or unmap without DMA_ATTR_SKIP_CPU_SYNC) before the CPU reads what the device wrote");
+	emit(c, &c->shared, "cache-shared-line",
+	     c->m->prof.inval_edge_flush ?
+	     "The buffer shares its edge cache line with other data the CPU dirtied: cleaning that line for the invalidate wrote the CPU's stale copy over the bytes the device had written into the buffer" :
+	     "The buffer shares its edge cache line with other data: the invalidate threw away the CPU's dirty bytes outside the buffer",
+	     "Align and pad DMA buffers to the cache line (ARCH_DMA_MINALIGN), e.g. allocate them on their own with kmalloc()");
+	emit(c, &c->evict, "cache-evict-overwrite",
+	     "The CPU dirtied cache lines of a buffer the device owned, and writing them back overwrote the data the device had written to DRAM",
+	     "Do not touch a buffer between dma_map_*()/dma_sync_*_for_device() and dma_sync_*_for_cpu()/unmap");
+	emit(c, &c->lost, "cache-cpu-write-lost",
+	     "The CPU wrote to the buffer while the device owned it; the invalidate for the CPU threw those bytes away",
+	     "Write the buffer only after dma_sync_single_for_cpu() (or before the map), never while the device owns it");
+}
+
+/* ---- line operations ---- */
+
+/* Write a dirty line back; device data under it is lost. */
+static void writeback(struct cache_ctx *c, struct pm_bank *b, uint64_t l,
+		      struct acc *loss, unsigned from, unsigned to)
+{
+	uint64_t off = l << b->lshift;
+	size_t L = (size_t)1 << b->lshift;
+
+	if (stale_get(b, l)) {
+		if (loss)
+			acc_diff(loss, b, l, b->dram + off, b->snap + off, from, to);
+		stale_clear(b, l);
+	}
+	memcpy(b->dram + off, b->cview + off, L);
+}
+
+static void drop(struct pm_bank *b, uint64_t l)
+{
+	uint64_t off = l << b->lshift;
+
+	memcpy(b->cview + off, b->dram + off, (size_t)1 << b->lshift);
+	stale_clear(b, l);
+}
+
+static void evict_range(struct cache_ctx *c, struct pm_bank *b, uint64_t l0,
+			uint64_t l1)
+{
+	struct dmapool_machine *m = c->m;
+	size_t L = (size_t)1 << b->lshift;
+
+	for (uint64_t l = l0; l < l1; l++) {
+		if (physmem_page_uncached(b, b->base + (l << b->lshift)) ||
+		    !line_dirty(b, l))
+			continue;
+		if (prng_next(m) >> 63)
+			writeback(c, b, l, &c->evict, 0, (unsigned)L);
+	}
+}
+
+static void clean_lines(struct cache_ctx *c, struct pm_bank *b, uint64_t l0,
+			uint64_t l1)
+{
+	size_t L = (size_t)1 << b->lshift;
+	unsigned per_page = 1u << (b->pshift - b->lshift);
+	unsigned chunk = per_page < 64 ? per_page : 64;
+
+	for (uint64_t l = l0; l < l1;) {
+		uint64_t n = chunk - (l % chunk), off = l << b->lshift;
+		uint64_t bits;
+
+		if (n > l1 - l)
+			n = l1 - l;
+		if (physmem_page_uncached(b, b->base + off)) {
+			l += n;
+			continue;
+		}
+		bits = b->stale[l / 64] >> (l % 64);
+		if (n < 64)
+			bits &= (1ULL << n) - 1;
+		if (!bits) {
+			/* nothing stale: clean lines already equal DRAM, so
+			 * writing the whole run back is the clean */
+			memcpy(b->dram + off, b->cview + off, n * L);
+			l += n;
+			continue;
+		}
+		for (uint64_t e = l + n; l < e; l++) {
+			off = l << b->lshift;
+			if (!stale_get(b, l))
+				memcpy(b->dram + off, b->cview + off, L);
+			else if (line_dirty(b, l))
+				writeback(c, b, l, c->e ? &c->evict : NULL, 0, (unsigned)L);
+			else if (c->for_device && c->e)
+				acc_diff(&c->stale_cpu, b, l, b->dram + off,
+					 b->snap + off, 0, (unsigned)L);
+		}
+	}
+}
+
+/* Invalidate [pa, end): full lines dropped, edge lines per the profile. */
+static void inval_lines(struct cache_ctx *c, struct pm_bank *b, phys_addr_t pa,
+			phys_addr_t end, bool flush)
+{
+	size_t L = (size_t)1 << b->lshift;
+	uint64_t l0 = (pa - b->base) >> b->lshift;
+	uint64_t l1 = (end - b->base + L - 1) >> b->lshift;
+	unsigned per_page = 1u << (b->pshift - b->lshift);
+	unsigned chunk = per_page < 64 ? per_page : 64;
+	bool edge_flush = c->m->prof.inval_edge_flush;
+
+	for (uint64_t l = l0; l < l1;) {
+		uint64_t n = chunk - (l % chunk), off = l << b->lshift;
+		phys_addr_t lpa = b->base + off;
+		uint64_t bits;
+
+		if (n > l1 - l)
+			n = l1 - l;
+		if (physmem_page_uncached(b, lpa)) {
+			l += n;
+			continue;
+		}
+		bits = b->stale[l / 64] >> (l % 64);
+		if (n < 64)
+			bits &= (1ULL << n) - 1;
+		/* whole run inside the range: the fast paths */
+		if (lpa >= pa && lpa + n * L <= end) {
+			uint64_t all = n < 64 ? (1ULL << n) - 1 : ~0ULL;
+
+			if (!bits && !memcmp(b->cview + off, b->dram + off, n * L)) {
+				l += n;		/* clean and current */
+				continue;
+			}
+			if (bits == all && !flush &&
+			    !memcmp(b->cview + off, b->snap + off, n * L)) {
+				/* device data under clean lines: take it */
+				memcpy(b->cview + off, b->dram + off, n * L);
+				for (uint64_t i = l; i < l + n; i++)
+					stale_clear(b, i);
+				l += n;
+				continue;
+			}
+		}
+		for (uint64_t e = l + n; l < e; l++) {
+			phys_addr_t s = b->base + (l << b->lshift), t = s + L;
+			unsigned from = s < pa ? (unsigned)(pa - s) : 0;
+			unsigned to = t > end ? (unsigned)(L - (t - end)) : (unsigned)L;
+			bool partial = from || to < L;
+
+			off = l << b->lshift;
+			if (flush || (partial && edge_flush)) {
+				/* clean + invalidate (dc civac) */
+				if (line_dirty(b, l))
+					writeback(c, b, l, flush ? &c->evict : &c->shared,
+						  from, to);
+				drop(b, l);
+				continue;
+			}
+			if (line_dirty(b, l)) {
+				const uint8_t *ref = ref_of(b, l);
+
+				if (partial) {
+					acc_diff(&c->shared, b, l, b->cview + off, ref, 0, from);
+					acc_diff(&c->shared, b, l, b->cview + off, ref, to, (unsigned)L);
+				}
+				if (!c->for_device)
+					acc_diff(&c->lost, b, l, b->cview + off, ref, from, to);
+			} else if (c->for_device && c->e && stale_get(b, l)) {
+				acc_diff(&c->stale_cpu, b, l, b->dram + off,
+					 b->snap + off, from, to);
+			}
+			drop(b, l);
+		}
+	}
+}
+
+/* The cache layer: one maintenance operation on [pa, pa + size). */
+static void cache_maintain(struct dmapool_machine *m, struct device *dev,
+			   enum dmapool_cache_op op, phys_addr_t pa, size_t size,
+			   bool for_device)
+{
+	struct cache_ctx c;
+	struct pm_bank *b;
+
 	if (op == DMAPOOL_CACHE_NONE || !size)
 		return;
 	__atomic_fetch_add(&m->cache_ops[op], 1, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&m->cache_bytes[op], size, __ATOMIC_RELAXED);
+	b = physmem_bank(m, pa, size);
+	if (!b)
+		return;			/* outside RAM: nothing cached */
+	memset(&c, 0, sizeof(c));
+	c.m = m;
+	c.dev = dev;
+	c.pa = pa;
+	c.size = size;
+	c.for_device = for_device;
+	pthread_mutex_lock(&m->cache_lock);
+	if (!snap_ready(b)) {
+		pthread_mutex_unlock(&m->cache_lock);
+		return;
+	}
+	c.e = dev ? cache_entry_ctx : NULL;
+	{
+		size_t L = (size_t)1 << b->lshift;
+		uint64_t l0 = (pa - b->base) >> b->lshift;
+		uint64_t l1 = (pa + size - b->base + L - 1) >> b->lshift;
+
+		if (m->prof.cache_stress && dev && !for_device)
+			evict_range(&c, b, l0, l1);
+		if (op == DMAPOOL_CACHE_CLEAN)
+			clean_lines(&c, b, l0, l1);
+		else
+			inval_lines(&c, b, pa, pa + size, op == DMAPOOL_CACHE_FLUSH);
+	}
+	pthread_mutex_unlock(&m->cache_lock);
+	emit_all(&c);
 }
 
 static void record(struct dmapool_machine *m, struct dmapool_decision *d,
@@ -93,24 +460,36 @@ static void record(struct dmapool_machine *m, struct dmapool_decision *d,
 		partial ? "; partial lines at the edges are cleaned and invalidated" : "");
 }
 
-void arch_sync_dma_for_device(struct dmapool_machine *m, phys_addr_t pa,
+void arch_sync_dma_for_device(struct device *dev, phys_addr_t pa,
 			      size_t size, enum dma_data_direction dir,
 			      struct dmapool_decision *d)
 {
+	struct dmapool_machine *m = dev->m;
 	enum dmapool_cache_op op = cache_op_for_device(&m->prof, dir);
 
 	record(m, d, "arch_sync_dma_for_device", op, pa, size, dir);
-	cache_maintain(m, op, pa, size);
+	cache_maintain(m, dev, op, pa, size, true);
 }
 
-void arch_sync_dma_for_cpu(struct dmapool_machine *m, phys_addr_t pa,
+void arch_sync_dma_for_cpu(struct device *dev, phys_addr_t pa,
 			   size_t size, enum dma_data_direction dir,
 			   struct dmapool_decision *d)
 {
+	struct dmapool_machine *m = dev->m;
 	enum dmapool_cache_op op = cache_op_for_cpu(&m->prof, dir);
 
 	record(m, d, "arch_sync_dma_for_cpu", op, pa, size, dir);
-	cache_maintain(m, op, pa, size);
+	cache_maintain(m, dev, op, pa, size, false);
+}
+
+/* arch_dma_prep_coherent(): arm64 cleans the linear alias, arm and riscv
+ * clean and invalidate it, before a non-cacheable alias is made. */
+void cache_prep_coherent(struct dmapool_machine *m, phys_addr_t pa, size_t size)
+{
+	if (m->prof.all_coherent)
+		return;
+	cache_maintain(m, NULL, strcmp(m->prof.arch, "arm64") ?
+		       DMAPOOL_CACHE_FLUSH : DMAPOOL_CACHE_CLEAN, pa, size, false);
 }
 
 void cpu_copy_phys(struct dmapool_machine *m, phys_addr_t dst, phys_addr_t src,
@@ -120,14 +499,9 @@ void cpu_copy_phys(struct dmapool_machine *m, phys_addr_t dst, phys_addr_t src,
 
 	if (!len)
 		return;
-	/* through the linear map, as the kernel's memcpy does; memory that
-	 * has none (no-map) through the device view */
-	s = phys_to_virt(m, src);
-	t = phys_to_virt(m, dst);
-	if (!s || !physmem_dram(m, src, len))
-		s = physmem_dram(m, src, len);
-	if (!t || !physmem_dram(m, dst, len))
-		t = physmem_dram(m, dst, len);
+	/* through the CPU's view (the cache), as the kernel's memcpy does */
+	s = physmem_cpu(m, src, len);
+	t = physmem_cpu(m, dst, len);
 	if (s && t)
 		memmove(t, s, len);
 }
@@ -138,4 +512,124 @@ DMAPOOL_API uint64_t dmapool_cache_ops(struct dmapool_machine *m,
 	if (!m || (unsigned)op >= ARRAY_SIZE(op_names))
 		return 0;
 	return __atomic_load_n(&m->cache_ops[op], __ATOMIC_RELAXED);
+}
+
+/* ---- the device's side: reads and writes by physical address ---- */
+
+/*
+ * A device reads or writes [pa, pa+len) of RAM (device.c translated and
+ * checked the address).  Non-coherent devices see DRAM only; coherent
+ * ones snoop the CPU's view.  Pages with no cached copy in use (no-map,
+ * a non-cacheable alias) are DRAM for everyone.
+ */
+void cache_dev_access(struct device *dev, const struct dbg_entry *e,
+		      phys_addr_t pa, void *buf, size_t len, bool write)
+{
+	struct dmapool_machine *m = dev->m;
+	struct pm_bank *b = physmem_bank(m, pa, len);
+	bool coherent = dev_is_dma_coherent_i(dev);
+	struct cache_ctx c;
+	size_t L, done = 0;
+
+	if (!b) {
+		uint8_t *p = physmem_dram(m, pa, len);	/* outside RAM */
+
+		if (p)
+			write ? memcpy(p, buf, len) : memcpy(buf, p, len);
+		return;
+	}
+	memset(&c, 0, sizeof(c));
+	c.m = m;
+	c.dev = dev;
+	c.e = e;
+	c.pa = pa;
+	c.size = len;
+	L = (size_t)1 << b->lshift;
+	pthread_mutex_lock(&m->cache_lock);
+	if (!snap_ready(b)) {
+		pthread_mutex_unlock(&m->cache_lock);
+		return;
+	}
+	while (done < len) {
+		phys_addr_t p = pa + done;
+		uint64_t off = p - b->base;
+		size_t pg_end = (size_t)(((off >> b->pshift) + 1) << b->pshift);
+		size_t n = pg_end - off < len - done ? pg_end - off : len - done;
+		uint8_t *ub = (uint8_t *)buf + done;
+		uint64_t l0 = off >> b->lshift, l1 = (off + n + L - 1) >> b->lshift;
+
+		if (physmem_page_uncached(b, p)) {
+			write ? memcpy(b->dram + off, ub, n) : memcpy(ub, b->dram + off, n);
+		} else if (coherent && !write) {
+			memcpy(ub, b->cview + off, n);
+		} else if (coherent) {
+			/* snooped: the cache and DRAM both take the bytes */
+			for (uint64_t l = l0; l < l1; l++)
+				if (stale_get(b, l)) {
+					uint64_t s = l << b->lshift;
+					uint64_t lo = s > off ? s : off;
+					uint64_t hi = s + L < off + n ? s + L : off + n;
+
+					memcpy(b->snap + lo, ub + (lo - off), hi - lo);
+				}
+			memcpy(b->cview + off, ub, n);
+			memcpy(b->dram + off, ub, n);
+		} else if (!write) {
+			memcpy(ub, b->dram + off, n);
+			if (memcmp(b->cview + off, b->dram + off, n)) {
+				for (uint64_t l = l0; l < l1; l++) {
+					uint64_t s = l << b->lshift;
+					unsigned from = s < off ? (unsigned)(off - s) : 0;
+					unsigned to = s + L > off + n ? (unsigned)(off + n - s) : (unsigned)L;
+
+					if (line_dirty(b, l))
+						acc_diff(&c.dirty_read, b, l, b->cview + s,
+							 b->dram + s, from, to);
+				}
+			}
+		} else {
+			for (uint64_t l = l0; l < l1; l++)
+				if (!stale_get(b, l)) {
+					uint64_t s = l << b->lshift;
+
+					memcpy(b->snap + s, b->dram + s, L);
+					stale_set(b, l);
+				}
+			memcpy(b->dram + off, ub, n);
+			if (m->prof.cache_stress)
+				evict_range(&c, b, l0, l1);
+		}
+		done += n;
+	}
+	pthread_mutex_unlock(&m->cache_lock);
+	emit_all(&c);
+}
+
+/* Unmapped with DMA_ATTR_SKIP_CPU_SYNC: device data still behind stale
+ * lines is what the CPU will never see. */
+void cache_check_stale(struct device *dev, const struct dbg_entry *e,
+		       phys_addr_t pa, size_t size)
+{
+	struct dmapool_machine *m = dev->m;
+	struct pm_bank *b = physmem_bank(m, pa, size);
+	struct cache_ctx c;
+	size_t L;
+
+	if (!b || !size || !b->snap)
+		return;
+	memset(&c, 0, sizeof(c));
+	c.m = m;
+	c.dev = dev;
+	c.e = e;
+	c.pa = pa;
+	c.size = size;
+	L = (size_t)1 << b->lshift;
+	pthread_mutex_lock(&m->cache_lock);
+	for (uint64_t l = (pa - b->base) >> b->lshift;
+	     l < (pa + size - b->base + L - 1) >> b->lshift; l++)
+		if (stale_get(b, l) && !physmem_page_uncached(b, b->base + (l << b->lshift)))
+			acc_diff(&c.stale_cpu, b, l, b->dram + (l << b->lshift),
+				 b->snap + (l << b->lshift), 0, (unsigned)L);
+	pthread_mutex_unlock(&m->cache_lock);
+	emit_all(&c);
 }

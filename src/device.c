@@ -394,8 +394,10 @@ static void device_free(struct device *dev)
 {
 	if (!dev)
 		return;
-	if (dev->m)
+	if (dev->m) {
 		coherent_release_declared(dev);
+		debug_release_device(dev);
+	}
 	dt_free_device(dev);
 	free(dev->name);
 	free(dev->path);
@@ -710,30 +712,78 @@ DMAPOOL_API struct dmapool_machine *dmapool_device_machine(const struct device *
 /* ------------------------------------------------------------------ */
 /* Device-side access */
 
+/*
+ * The test's device model reaches memory the way the device would: by
+ * DMA address through the device's dma-ranges (the IOMMU, once there is
+ * one), onto RAM that SWIOTLB slots are part of.  Every access is checked
+ * against the device's live mappings and allocations (debug.c), and the
+ * data goes through the cache model (cache.c).  A bad access is a report;
+ * if the address reaches RAM the transfer still happens, as it would on
+ * hardware.
+ */
 static int dev_access(struct device *dev, dma_addr_t addr, void *buf,
 		      size_t len, bool write)
 {
 	struct dmapool_machine *m = dev->m;
+	struct dbg_entry *e;
+	uint64_t mask, limit;
 	phys_addr_t pa;
-	uint8_t *p = NULL;
 
 	if (!len)
 		return 0;
+	e = debug_find(dev, addr, len, -1);
+	mask = e && e->type == DBG_COHERENT ? dev->coherent_dma_mask :
+		(dev->dma_mask ? *dev->dma_mask : 0);
+	limit = mask;
+	if (dev->bus_dma_limit && (!limit || dev->bus_dma_limit < limit))
+		limit = dev->bus_dma_limit;
+	if (addr + (len - 1) < addr || (limit && addr + (len - 1) > limit)) {
+		report(m, "dev-beyond-mask", dev, addr, len,
+		       "[device=%s] [dma=0x%llx] [size=%zu] [mask=0x%llx] [bus_dma_limit=0x%llx] device accessed a DMA address beyond its DMA mask or bus limit: it cannot drive those address bits, so the transfer would land elsewhere. Fix: map buffers with dma_map_*()/dma_alloc_*() after dma_set_mask_and_coherent(), which bounce or refuse what the device cannot reach.",
+		       dev->name, (unsigned long long)addr, len,
+		       (unsigned long long)mask, (unsigned long long)dev->bus_dma_limit);
+		return -EFAULT;
+	}
 	pa = dma_to_phys(dev, addr);
 	/* The whole buffer must lie in one translated window. */
-	if (pa != PHYS_NONE && addr + (len - 1) >= addr &&
-	    dma_to_phys(dev, addr + (len - 1)) == pa + (len - 1))
-		p = physmem_dram(m, pa, len);
-	if (!p) {
+	if (pa == PHYS_NONE || dma_to_phys(dev, addr + (len - 1)) != pa + (len - 1) ||
+	    !physmem_dram(m, pa, len)) {
 		report(m, "dev-unmapped", dev, addr, len,
-		       "device accessed unmapped DMA address [device=%s] [dma=0x%llx] [size=%zu]",
+		       "[device=%s] [dma=0x%llx] [size=%zu] device accessed unmapped DMA address: it translates to no RAM of the machine. Fix: access only addresses that dma_map_*() or dma_alloc_*() returned.",
 		       dev->name, (unsigned long long)addr, len);
 		return -EFAULT;
 	}
-	if (write)
-		memcpy(p, buf, len);
-	else
-		memcpy(buf, p, len);
+	if (!e) {
+		report_ex(m, "dev-unmapped", dev, addr, len, pa, PHYS_NONE,
+			  "[device=%s] [dma=0x%llx] [phys=0x%llx] [size=%zu] device accessed unmapped DMA address: no live mapping or allocation of this device covers it (never mapped, already unmapped or freed). Fix: access only addresses that dma_map_*() or dma_alloc_*() returned, between map and unmap.",
+			  dev->name, (unsigned long long)addr,
+			  (unsigned long long)pa, len);
+	} else {
+		if (addr + len > e->dma + e->size)
+			report_ex(m, "dev-overrun", dev, addr, len, pa, PHYS_NONE,
+				  "[device=%s] [dma=0x%llx] [phys=0x%llx] [size=%zu] [mapping=0x%llx+%zu] device access crosses the end of the mapping by %llu bytes. Fix: map (or allocate) the whole length the device transfers.",
+				  dev->name, (unsigned long long)addr,
+				  (unsigned long long)pa, len,
+				  (unsigned long long)e->dma, e->size,
+				  (unsigned long long)(addr + len - e->dma - e->size));
+		if (e->type != DBG_COHERENT && write && e->dir == DMA_TO_DEVICE)
+			report_ex(m, "dev-write-to-device", dev, addr, len, pa, PHYS_NONE,
+				  "[device=%s] [dma=0x%llx] [phys=0x%llx] [size=%zu] [dir=DMA_TO_DEVICE] device wrote into a mapping made for DMA_TO_DEVICE: the CPU will never be told to look at these bytes. Fix: map the buffer DMA_FROM_DEVICE or DMA_BIDIRECTIONAL if the device writes it.",
+				  dev->name, (unsigned long long)addr,
+				  (unsigned long long)pa, len);
+		if (e->type != DBG_COHERENT && !write && e->dir == DMA_FROM_DEVICE &&
+		    m->prof.dev_read_fromdevice_bug)
+			report_ex(m, "dev-read-from-device", dev, addr, len, pa, PHYS_NONE,
+				  "[device=%s] [dma=0x%llx] [phys=0x%llx] [size=%zu] [dir=DMA_FROM_DEVICE] device read from a mapping made for DMA_FROM_DEVICE: its contents are undefined for the device (and an IOMMU maps it write-only). Fix: map the buffer DMA_BIDIRECTIONAL if the device reads it.",
+				  dev->name, (unsigned long long)addr,
+				  (unsigned long long)pa, len);
+		if (e->type != DBG_COHERENT && e->type != DBG_RESOURCE && e->cpu_owned)
+			report_ex(m, "dev-cpu-owned", dev, addr, len, pa, PHYS_NONE,
+				  "[device=%s] [dma=0x%llx] [phys=0x%llx] [size=%zu] device %s a buffer the CPU owns (after dma_sync_*_for_cpu(), before dma_sync_*_for_device()): the CPU may be reading or writing it at the same time. Fix: call dma_sync_single_for_device() before handing the buffer back to the device.",
+				  dev->name, (unsigned long long)addr,
+				  (unsigned long long)pa, len, write ? "wrote" : "read");
+	}
+	cache_dev_access(dev, e, pa, buf, len, write);
 	return 0;
 }
 
@@ -751,6 +801,106 @@ DMAPOOL_API int dmapool_dev_write(struct device *dev, dma_addr_t addr,
 	if (!dev || !buf)
 		return -EINVAL;
 	return dev_access(dev, addr, (void *)(uintptr_t)buf, len, true);
+}
+
+DMAPOOL_API int dmapool_dev_fill(struct device *dev, dma_addr_t addr, int byte,
+				 size_t len)
+{
+	uint8_t *tmp;
+	int err;
+
+	if (!dev)
+		return -EINVAL;
+	if (!len)
+		return 0;
+	tmp = malloc(len);
+	if (!tmp)
+		return -ENOMEM;
+	memset(tmp, byte, len);
+	err = dev_access(dev, addr, tmp, len, true);
+	free(tmp);
+	return err;
+}
+
+DMAPOOL_API int dmapool_dev_compare(struct device *dev, dma_addr_t addr,
+				    const void *expect, size_t len,
+				    size_t *first_diff)
+{
+	uint8_t *tmp;
+	int err;
+
+	if (!dev || !expect)
+		return -EINVAL;
+	if (!len)
+		return 0;
+	tmp = malloc(len);
+	if (!tmp)
+		return -ENOMEM;
+	err = dev_access(dev, addr, tmp, len, false);
+	if (!err) {
+		const uint8_t *x = expect;
+
+		for (size_t i = 0; i < len; i++)
+			if (tmp[i] != x[i]) {
+				if (first_diff)
+					*first_diff = i;
+				err = 1;
+				break;
+			}
+	}
+	free(tmp);
+	return err;
+}
+
+DMAPOOL_API int dmapool_dev_read_u32(struct device *dev, dma_addr_t addr,
+				     uint32_t *val)
+{
+	uint8_t b[4];
+	int err;
+
+	if (!val)
+		return -EINVAL;
+	err = dmapool_dev_read(dev, addr, b, 4);
+	if (!err)
+		*val = (uint32_t)b[0] | (uint32_t)b[1] << 8 |
+		       (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+	return err;
+}
+
+DMAPOOL_API int dmapool_dev_read_u64(struct device *dev, dma_addr_t addr,
+				     uint64_t *val)
+{
+	uint8_t b[8];
+	int err;
+
+	if (!val)
+		return -EINVAL;
+	err = dmapool_dev_read(dev, addr, b, 8);
+	if (!err) {
+		*val = 0;
+		for (int i = 7; i >= 0; i--)
+			*val = *val << 8 | b[i];
+	}
+	return err;
+}
+
+DMAPOOL_API int dmapool_dev_write_u32(struct device *dev, dma_addr_t addr,
+				      uint32_t val)
+{
+	uint8_t b[4] = { (uint8_t)val, (uint8_t)(val >> 8), (uint8_t)(val >> 16),
+			 (uint8_t)(val >> 24) };
+
+	return dmapool_dev_write(dev, addr, b, 4);
+}
+
+DMAPOOL_API int dmapool_dev_write_u64(struct device *dev, dma_addr_t addr,
+				      uint64_t val)
+{
+	uint8_t b[8];
+
+	for (int i = 0; i < 8; i++)
+		b[i] = (uint8_t)(val >> (8 * i));
+	return dmapool_dev_write(dev, addr, b, 8);
 }
 
 DMAPOOL_API const char *dev_name(const struct device *dev)

@@ -129,14 +129,11 @@ void arch_dma_prep_coherent_i(struct dmapool_machine *m, phys_addr_t pa,
 			      uint64_t size)
 {
 	/*
-	 * arm64 cleans (riscv cleans and invalidates) the cacheable linear
-	 * alias so that no dirty line is written back over the device's
-	 * data later.  The cache model applies it; without one the linear
-	 * alias and DRAM are the same bytes and there is nothing to do.
+	 * arm64 cleans (riscv and arm clean and invalidate) the cacheable
+	 * linear alias so that no dirty line is written back over the
+	 * device's data later (cache.c).
 	 */
-	(void)m;
-	(void)pa;
-	(void)size;
+	cache_prep_coherent(m, pa, (size_t)size);
 }
 
 phys_addr_t dma_direct_alloc_pages_i(struct device *dev, uint64_t size,
@@ -512,7 +509,7 @@ dma_addr_t dma_direct_map_phys(struct device *dev, phys_addr_t phys,
 		return DMA_ERR;
 	}
 	if (!dev_is_dma_coherent_i(dev) && !(attrs & DMA_ATTR_SKIP_CPU_SYNC))
-		arch_sync_dma_for_device(m, phys, size, dir, d);
+		arch_sync_dma_for_device(dev, phys, size, dir, d);
 	else
 		dt_step(d, "cache", "arch_sync_dma_for_device", "skipped", "%s",
 			dev_is_dma_coherent_i(dev) ? "coherent device: the interconnect snoops the caches" :
@@ -528,7 +525,7 @@ void dma_direct_sync_single_for_cpu(struct device *dev, dma_addr_t addr,
 	phys_addr_t pa = dma_to_phys(dev, addr);
 
 	if (!dev_is_dma_coherent_i(dev))
-		arch_sync_dma_for_cpu(dev->m, pa, size, dir, d);
+		arch_sync_dma_for_cpu(dev, pa, size, dir, d);
 	if (swiotlb_find_pool(dev, pa))
 		swiotlb_sync_single(dev, pa, size, dir, false, d);
 }
@@ -542,7 +539,7 @@ void dma_direct_sync_single_for_device(struct device *dev, dma_addr_t addr,
 	if (swiotlb_find_pool(dev, pa))
 		swiotlb_sync_single(dev, pa, size, dir, true, d);
 	if (!dev_is_dma_coherent_i(dev))
-		arch_sync_dma_for_device(dev->m, pa, size, dir, d);
+		arch_sync_dma_for_device(dev, pa, size, dir, d);
 }
 
 void dma_direct_unmap_phys(struct device *dev, dma_addr_t addr, size_t size,

@@ -102,6 +102,13 @@ struct dmapool_profile {
 	bool dma_write_combine;		/* CONFIG_ARCH_HAS_DMA_WRITE_COMBINE */
 	enum dmapool_attr dmacoherent_attr;	/* pgprot_dmacoherent() */
 	uint64_t arm_coherent_pool;	/* arm: DEFAULT_DMA_COHERENT_POOL_SIZE */
+	/* the cache model */
+	bool inval_edge_flush;		/* invalidate cleans partial edge lines */
+	bool cpu_traps;			/* trap the linear alias of WC/UC buffers */
+	bool cache_stress;		/* dirty lines may be evicted (seeded) */
+	uint64_t cache_seed;		/* eviction PRNG seed (config seed wins) */
+	bool strict_ownership;		/* trap CPU access to device-owned buffers */
+	bool dev_read_fromdevice_bug;	/* device reads of FROM_DEVICE report */
 };
 
 int profile_init(struct dmapool_profile *p, const char *arch);
@@ -124,10 +131,17 @@ void klog(struct dmapool_machine *m, const char *fmt, ...)
 /* %pa formatting helper: "0x" + phys_digits hex digits, into buf. */
 const char *fmt_pa(const struct dmapool_machine *m, uint64_t pa, char buf[24]);
 void log_free(struct dmapool_log *l);
-/* Record a structured report (debug/cache/device layers). */
+/* Record a structured report (debug/cache/device layers); kind is a
+ * static string. */
 void report(struct dmapool_machine *m, const char *kind, const struct device *dev,
 	    uint64_t addr, uint64_t size, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
+/* Same with the physical address and cache line concerned. */
+void report_ex(struct dmapool_machine *m, const char *kind,
+	       const struct device *dev, uint64_t addr, uint64_t size,
+	       uint64_t phys, uint64_t line, const char *fmt, ...)
+	__attribute__((format(printf, 8, 9)));
+void reports_free(struct dmapool_machine *m);
 
 /* ------------------------------------------------------------------ */
 /* Bootargs (machine.c) */
@@ -276,9 +290,24 @@ void cma_free_all(struct dmapool_machine *m);
 
 struct pm_bank {
 	phys_addr_t base, size;
-	int fd;
+	int fd;			/* DRAM */
+	int cfd;		/* what the CPU's caches show (cache.c) */
 	uint8_t *dram;		/* device view: what DMA sees */
-	uint8_t *linear;	/* CPU linear map (WB); nomap holes are PROT_NONE */
+	uint8_t *linear;	/* CPU linear map of cfd (WB); PROT_NONE where
+				 * the kernel has no mapping (no-map) and where
+				 * trap.c watches (pinned, strict ownership) */
+	uint8_t *cview;		/* the library's own mapping of cfd: never
+				 * protected, used by the cache model */
+	uint8_t *snap;		/* per-line snapshot S (cache.c), lazily mapped */
+	uint64_t *stale;	/* bit per cache line: DRAM changed under the
+				 * cached copy, snap holds the line as cached */
+	uint8_t *ucnt;		/* per page: non-cacheable users (no-map = 255,
+				 * else the number of WC/UC aliases): the
+				 * cache model leaves such pages to DRAM */
+	uint16_t *sown;		/* per page: device-owned streaming mappings
+				 * (strict ownership mode), lazily mapped */
+	size_t nlines, npages;
+	unsigned pshift, lshift;	/* page and cache-line size, log2 */
 };
 
 struct pm_alias {		/* an extra CPU mapping of simulated RAM */
@@ -287,6 +316,7 @@ struct pm_alias {		/* an extra CPU mapping of simulated RAM */
 	phys_addr_t pa;		/* PHYS_NONE for a page-array (vmap) alias */
 	enum dmapool_attr attr;
 	bool io;		/* physmem_map_io: memory outside RAM, own backing */
+	bool pinned;		/* a WC/UC alias of RAM (physmem_pin) */
 	struct pm_alias *next;
 };
 
@@ -315,6 +345,25 @@ enum dmapool_attr physmem_attr(struct dmapool_machine *m, const void *va);
 /* Make the linear map of a range inaccessible or accessible again. */
 void physmem_linear_protect(struct dmapool_machine *m, phys_addr_t pa,
 			    size_t len, bool accessible);
+/* The bank holding [pa, pa+len), or NULL. */
+struct pm_bank *physmem_bank(struct dmapool_machine *m, phys_addr_t pa, size_t len);
+/* The CPU view (cached contents) of [pa, pa+len) through the library's
+ * own unprotected mapping; for memory outside RAM the one backing. */
+uint8_t *physmem_cpu(struct dmapool_machine *m, phys_addr_t pa, size_t len);
+/* Same for a pointer the CPU holds (linear map or a WB alias). */
+void *physmem_cpu_ptr(struct dmapool_machine *m, void *va);
+/* Non-cacheable aliases of RAM pages: while a page has one the cache
+ * model sends every access to DRAM and the linear alias traps. */
+void physmem_pin(struct dmapool_machine *m, phys_addr_t pa, size_t len);
+void physmem_unpin(struct dmapool_machine *m, phys_addr_t pa, size_t len);
+bool physmem_page_uncached(const struct pm_bank *b, phys_addr_t pa);
+/* Make the CPU view of whole pages equal DRAM (holes stay holes). */
+void physmem_cpu_from_dram(struct pm_bank *b, uint64_t off, uint64_t len);
+/* Strict ownership: the device owns [pa, pa+len) now, or no longer. */
+void physmem_strict(struct dmapool_machine *m, phys_addr_t pa, size_t len,
+		    bool device_owns);
+/* Re-apply the linear map's protection for the pages of a range. */
+void physmem_reprotect(struct dmapool_machine *m, phys_addr_t pa, size_t len);
 
 /* ------------------------------------------------------------------ */
 /* page_alloc.c — buddy allocator with zones. */
@@ -583,6 +632,8 @@ struct device {
 	struct dmapool_decision *last;	/* last decision (decision.c) */
 	struct dma_pool *dma_pools;	/* dmapool.c, newest first */
 	const char *drv_name;	/* bound driver (static string) or NULL */
+	struct dbg_entry *dbg_root;	/* debug.c: live mappings (m->dbg_lock) */
+	size_t dbg_n;
 };
 
 int devices_init(struct dmapool_machine *m);
@@ -625,6 +676,41 @@ int fdt_parse_dma_ranges(const void *fdt, int node,
 			 struct fdt_dma_range **out, size_t *n);
 
 /* ------------------------------------------------------------------ */
+/* debug.c — live mappings and allocations per device */
+
+enum dbg_type { DBG_SINGLE, DBG_PAGE, DBG_SG, DBG_COHERENT, DBG_RESOURCE };
+
+struct dbg_entry {
+	struct dbg_entry *l, *r;
+	uint64_t prio, seq, max_end;
+	struct device *dev;
+	dma_addr_t dma;
+	size_t size;
+	phys_addr_t pa;		/* what the device reaches (the slot if bounced) */
+	phys_addr_t orig;	/* the driver's buffer */
+	const void *cpu;	/* coherent allocations: the CPU address */
+	int type, dir;
+	bool cpu_owned;		/* streaming: after sync_for_cpu */
+	bool strict;		/* its pages are counted in pm_bank.sown */
+};
+
+/* Copy tmpl into a new entry of dev (NULL: out of memory). */
+struct dbg_entry *debug_add(struct device *dev, const struct dbg_entry *tmpl);
+void debug_del(struct device *dev, struct dbg_entry *e);
+/* The entry containing [a, a+len) best (type -1: any), or NULL. */
+struct dbg_entry *debug_find(struct device *dev, dma_addr_t a, size_t len,
+			     int type);
+/* The first entry starting exactly at a (type -1: any). */
+struct dbg_entry *debug_find_start(struct device *dev, dma_addr_t a, int type);
+void debug_walk(struct device *dev, void (*fn)(struct dbg_entry *, void *),
+		void *ctx);
+/* A streaming entry whose buffer meets [lo, hi), any device. */
+struct dbg_entry *debug_find_phys(struct dmapool_machine *m, phys_addr_t lo,
+				  phys_addr_t hi);
+void debug_release_device(struct device *dev);
+size_t debug_count(struct device *dev);
+
+/* ------------------------------------------------------------------ */
 /* The machine */
 
 #define DMAPOOL_MAX_CMA 64
@@ -636,7 +722,7 @@ struct dmapool_machine {
 	void *report_ctx;
 	unsigned flags;
 	struct {
-		char **text;
+		struct dmapool_report *r;	/* text malloc'd, kind static */
 		size_t n, cap;
 	} reports;
 	uint64_t ram_limit;
@@ -710,6 +796,11 @@ struct dmapool_machine {
 	dmapool_decision_fn decision_sink;
 	void *decision_ctx;
 	struct arm_dma_state *arm;	/* arm_dma.c (profile "arm") */
+	pthread_mutex_t dbg_lock;	/* debug.c: every device's entries */
+	uint64_t dbg_seq;
+	pthread_mutex_t cache_lock;	/* cache.c: line state, eviction PRNG */
+	uint64_t prng;			/* xorshift state (cache_seed) */
+	int trap_slot;			/* trap.c registry slot, -1 none */
 };
 
 /* Parse memparse syntax ("64M", "0x1000", "1G"); end set past it. */
@@ -860,12 +951,25 @@ enum dmapool_cache_op cache_op_for_device(const struct dmapool_profile *p,
 					  enum dma_data_direction dir);
 enum dmapool_cache_op cache_op_for_cpu(const struct dmapool_profile *p,
 				       enum dma_data_direction dir);
-void arch_sync_dma_for_device(struct dmapool_machine *m, phys_addr_t pa,
+void arch_sync_dma_for_device(struct device *dev, phys_addr_t pa,
 			      size_t size, enum dma_data_direction dir,
 			      struct dmapool_decision *d);
-void arch_sync_dma_for_cpu(struct dmapool_machine *m, phys_addr_t pa,
+void arch_sync_dma_for_cpu(struct device *dev, phys_addr_t pa,
 			   size_t size, enum dma_data_direction dir,
 			   struct dmapool_decision *d);
+/* arch_dma_prep_coherent(): before a non-cacheable alias is made. */
+void cache_prep_coherent(struct dmapool_machine *m, phys_addr_t pa, size_t size);
+/* A device's read or write of RAM at pa (device.c has checked it). */
+void cache_dev_access(struct device *dev, const struct dbg_entry *e,
+		      phys_addr_t pa, void *buf, size_t len, bool write);
+/* Report device data hidden behind stale lines of [pa, pa+size). */
+void cache_check_stale(struct device *dev, const struct dbg_entry *e,
+		       phys_addr_t pa, size_t size);
+/* The mapping the current maintenance is for (reports name it). */
+extern __thread const struct dbg_entry *cache_entry_ctx;
+/* trap.c */
+void trap_register(struct dmapool_machine *m);
+void trap_unregister(struct dmapool_machine *m);
 /* memcpy through the linear map, as the CPU (swiotlb_bounce). */
 void cpu_copy_phys(struct dmapool_machine *m, phys_addr_t dst, phys_addr_t src,
 		   size_t len);

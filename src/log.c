@@ -69,45 +69,77 @@ void log_free(struct dmapool_log *l)
 	l->n = l->cap = 0;
 }
 
-void report(struct dmapool_machine *m, const char *kind, const struct device *dev,
-	    uint64_t addr, uint64_t size, const char *fmt, ...)
+static void report_v(struct dmapool_machine *m, const char *kind,
+		     const struct device *dev, uint64_t addr, uint64_t size,
+		     uint64_t phys, uint64_t line, const char *fmt, va_list ap)
 {
-	va_list ap;
 	char *text = NULL;
 	struct dmapool_report r;
+	bool kept = false;
 
-	va_start(ap, fmt);
-	if (vasprintf(&text, fmt, ap) < 0)
-		text = NULL;
-	va_end(ap);
-	if (!text)
+	if (vasprintf(&text, fmt, ap) < 0 || !text)
 		return;
+	memset(&r, 0, sizeof(r));
 	r.kind = kind;
 	r.device = dev ? dev->name : "";
 	r.addr = addr;
 	r.size = size;
 	r.text = text;
+	r.phys = phys;
+	r.line = line;
 	pthread_mutex_lock(&m->lock);
 	if (m->reports.n == m->reports.cap) {
 		size_t ncap = m->reports.cap ? m->reports.cap * 2 : 16;
-		char **nt = realloc(m->reports.text, ncap * sizeof(*nt));
+		struct dmapool_report *nr = realloc(m->reports.r, ncap * sizeof(*nr));
 
-		if (nt) {
-			m->reports.text = nt;
+		if (nr) {
+			m->reports.r = nr;
 			m->reports.cap = ncap;
 		}
 	}
-	if (m->reports.n < m->reports.cap)
-		m->reports.text[m->reports.n++] = text;
-	else
-		r.text = NULL;
+	if (m->reports.n < m->reports.cap) {
+		m->reports.r[m->reports.n++] = r;
+		kept = true;
+	}
 	pthread_mutex_unlock(&m->lock);
 	if (m->report_sink)
 		m->report_sink(m->report_ctx, &r);
-	if (!r.text)
+	if (!kept)
 		free(text);
-	if (m->flags & DMAPOOL_F_FATAL_REPORTS)
+	if (__atomic_load_n(&m->flags, __ATOMIC_RELAXED) & DMAPOOL_F_FATAL_REPORTS) {
+		fprintf(stderr, "libdmapool: fatal report: %s\n", kept ? r.text : kind);
 		abort();
+	}
+}
+
+void report(struct dmapool_machine *m, const char *kind, const struct device *dev,
+	    uint64_t addr, uint64_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	report_v(m, kind, dev, addr, size, PHYS_NONE, PHYS_NONE, fmt, ap);
+	va_end(ap);
+}
+
+void report_ex(struct dmapool_machine *m, const char *kind,
+	       const struct device *dev, uint64_t addr, uint64_t size,
+	       uint64_t phys, uint64_t line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	report_v(m, kind, dev, addr, size, phys, line, fmt, ap);
+	va_end(ap);
+}
+
+void reports_free(struct dmapool_machine *m)
+{
+	for (size_t i = 0; i < m->reports.n; i++)
+		free((void *)(uintptr_t)m->reports.r[i].text);
+	free(m->reports.r);
+	m->reports.r = NULL;
+	m->reports.n = m->reports.cap = 0;
 }
 
 DMAPOOL_API size_t dmapool_report_count(struct dmapool_machine *m)
@@ -130,9 +162,75 @@ DMAPOOL_API const char *dmapool_report_text(struct dmapool_machine *m, size_t i)
 		return NULL;
 	pthread_mutex_lock(&m->lock);
 	if (i < m->reports.n)
-		t = m->reports.text[i];
+		t = m->reports.r[i].text;
 	pthread_mutex_unlock(&m->lock);
 	return t;
+}
+
+DMAPOOL_API int dmapool_report_get(struct dmapool_machine *m, size_t i,
+				   struct dmapool_report *out)
+{
+	int err = -ENOENT;
+
+	if (!m || !out)
+		return -EINVAL;
+	pthread_mutex_lock(&m->lock);
+	if (i < m->reports.n) {
+		*out = m->reports.r[i];
+		err = 0;
+	}
+	pthread_mutex_unlock(&m->lock);
+	return err;
+}
+
+DMAPOOL_API size_t dmapool_report_count_kind(struct dmapool_machine *m,
+					     const char *kind)
+{
+	size_t n = 0;
+
+	if (!m || !kind)
+		return 0;
+	pthread_mutex_lock(&m->lock);
+	for (size_t i = 0; i < m->reports.n; i++)
+		n += !strcmp(m->reports.r[i].kind, kind);
+	pthread_mutex_unlock(&m->lock);
+	return n;
+}
+
+DMAPOOL_API size_t dmapool_report_check_none(struct dmapool_machine *m)
+{
+	size_t n;
+
+	if (!m)
+		return 0;
+	pthread_mutex_lock(&m->lock);
+	n = m->reports.n;
+	for (size_t i = 0; i < n; i++)
+		fprintf(stderr, "libdmapool: unexpected report %zu/%zu (%s): %s\n",
+			i + 1, n, m->reports.r[i].kind, m->reports.r[i].text);
+	pthread_mutex_unlock(&m->lock);
+	return n;
+}
+
+DMAPOOL_API void dmapool_report_clear(struct dmapool_machine *m)
+{
+	if (!m)
+		return;
+	pthread_mutex_lock(&m->lock);
+	for (size_t i = 0; i < m->reports.n; i++)
+		free((void *)(uintptr_t)m->reports.r[i].text);
+	m->reports.n = 0;
+	pthread_mutex_unlock(&m->lock);
+}
+
+DMAPOOL_API void dmapool_report_set_fatal(struct dmapool_machine *m, bool on)
+{
+	if (!m)
+		return;
+	if (on)
+		__atomic_fetch_or(&m->flags, DMAPOOL_F_FATAL_REPORTS, __ATOMIC_RELAXED);
+	else
+		__atomic_fetch_and(&m->flags, ~DMAPOOL_F_FATAL_REPORTS, __ATOMIC_RELAXED);
 }
 
 DMAPOOL_API size_t dmapool_log_count(struct dmapool_machine *m)

@@ -447,6 +447,7 @@ static void machine_free(struct dmapool_machine *m)
 {
 	if (!m)
 		return;
+	trap_unregister(m);
 	machine_registry_del(m);
 	devices_free(m);
 	coherent_free_all(m);
@@ -460,9 +461,7 @@ static void machine_free(struct dmapool_machine *m)
 	cma_free_all(m);
 	rmem_free_all(m);
 	memblock_free_all(&m->mb);
-	for (size_t i = 0; i < m->reports.n; i++)
-		free(m->reports.text[i]);
-	free(m->reports.text);
+	reports_free(m);
 	log_free(&m->log);
 	free(m->bootargs);
 	free(m->fdt);
@@ -471,6 +470,8 @@ static void machine_free(struct dmapool_machine *m)
 	pthread_mutex_destroy(&m->pool_lock);
 	pthread_mutex_destroy(&m->dec_lock);
 	pthread_mutex_destroy(&m->dmapools_lock);
+	pthread_mutex_destroy(&m->dbg_lock);
+	pthread_mutex_destroy(&m->cache_lock);
 	free(m);
 }
 
@@ -587,6 +588,9 @@ static int machine_create(const void *blob, size_t size,
 	pthread_mutex_init(&m->pool_lock, NULL);
 	pthread_mutex_init(&m->dec_lock, NULL);
 	pthread_mutex_init(&m->dmapools_lock, NULL);
+	pthread_mutex_init(&m->dbg_lock, NULL);
+	pthread_mutex_init(&m->cache_lock, NULL);
+	m->trap_slot = -1;
 	m->log.sink = cfg->log_sink;
 	m->log.ctx = cfg->log_ctx;
 	m->report_sink = cfg->report_sink;
@@ -612,6 +616,19 @@ static int machine_create(const void *blob, size_t size,
 		err = -EINVAL;
 		goto fail;
 	}
+	/* the cache model's switches: config flags and seed over knobs */
+	if (cfg->flags & DMAPOOL_F_CACHE_STRESS)
+		m->prof.cache_stress = true;
+	if (cfg->flags & DMAPOOL_F_STRICT_OWNERSHIP)
+		m->prof.strict_ownership = true;
+	if (cfg->flags & DMAPOOL_F_NO_TRAPS)
+		m->prof.cpu_traps = false;
+	s = getenv("DMAPOOL_SEED");
+	if (cfg->seed)
+		m->prof.cache_seed = cfg->seed;
+	else if (s && *s)
+		m->prof.cache_seed = memparse(s, NULL);
+	m->prng = m->prof.cache_seed ? m->prof.cache_seed : 0x9e3779b97f4a7c15ULL;
 	ram_size = cfg->ram_size;
 	s = getenv("DMAPOOL_RAM_SIZE");
 	if (!ram_size && s && *s)
@@ -649,6 +666,7 @@ static int machine_create(const void *blob, size_t size,
 	if (err)
 		goto fail;
 	machine_registry_add(m);
+	trap_register(m);
 	*out = m;
 	return 0;
 fail:

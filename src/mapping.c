@@ -44,6 +44,57 @@ static void iommu_note(struct device *dev, struct dmapool_decision *d)
 			"the device is not behind an IOMMU: dma-direct");
 }
 
+/* ---- live entries (debug.c) and buffer ownership ---- */
+
+/* Strict ownership mode: the CPU's pages of a device-owned buffer trap. */
+static void own_strict(struct device *dev, struct dbg_entry *e, bool device_owns)
+{
+	if (!dev->m->prof.strict_ownership || e->type == DBG_COHERENT ||
+	    e->type == DBG_RESOURCE || e->strict == device_owns)
+		return;
+	physmem_strict(dev->m, e->orig, e->size, device_owns);
+	e->strict = device_owns;
+}
+
+static void own(struct device *dev, struct dbg_entry *e, bool device_owns)
+{
+	if (!e)
+		return;
+	e->cpu_owned = !device_owns;
+	own_strict(dev, e, device_owns);
+}
+
+static struct dbg_entry *track(struct device *dev, int type, dma_addr_t dma,
+			       size_t size, phys_addr_t orig, int dir,
+			       const void *cpu, bool cpu_owned)
+{
+	struct dbg_entry t, *e;
+
+	if (dma == DMA_ERR || !size)
+		return NULL;
+	memset(&t, 0, sizeof(t));
+	t.type = type;
+	t.dma = dma;
+	t.size = size;
+	t.orig = orig;
+	t.pa = dma_to_phys(dev, dma);
+	t.dir = dir;
+	t.cpu = cpu;
+	t.cpu_owned = cpu_owned;
+	e = debug_add(dev, &t);
+	if (e && !cpu_owned)
+		own_strict(dev, e, true);
+	return e;
+}
+
+static void untrack(struct device *dev, struct dbg_entry *e)
+{
+	if (!e)
+		return;
+	own_strict(dev, e, false);
+	debug_del(dev, e);
+}
+
 DMAPOOL_API void *dma_alloc_attrs(struct device *dev, size_t size,
 				  dma_addr_t *dma_handle, gfp_t flag,
 				  unsigned long attrs)
@@ -78,6 +129,9 @@ out:
 		*dma_handle = cpu ? handle : DMA_ERR;
 	if (!cpu)
 		dt_result(&d, "none", PHYS_NONE, DMA_ERR, NULL, DMAPOOL_ATTR_NONE);
+	else
+		track(dev, DBG_COHERENT, handle, size, dma_to_phys(dev, handle),
+		      DMA_BIDIRECTIONAL, cpu, false);
 	dt_end(dev, &d);
 	return cpu;
 }
@@ -93,6 +147,8 @@ DMAPOOL_API void dma_free_attrs(struct device *dev, size_t size,
 		return;
 	m = dev->m;
 	dt_begin(&d, dev, "free", size, 0, attrs);
+	if (cpu_addr)
+		untrack(dev, debug_find_start(dev, dma_handle, DBG_COHERENT));
 	if (dma_release_from_dev_coherent(dev, get_order_sz(m, size), cpu_addr)) {
 		dt_step(&d, "dev-coherent", "dma_release_from_dev_coherent", "released",
 			"the address lies in the device's coherent pool: 2^%u pages back to its bitmap",
@@ -124,7 +180,6 @@ DMAPOOL_API struct page *dma_alloc_pages(struct device *dev, size_t size,
 	struct page *page = NULL;
 	phys_addr_t pa;
 
-	(void)dir;
 	if (!dev)
 		return NULL;
 	m = dev->m;
@@ -143,10 +198,12 @@ DMAPOOL_API struct page *dma_alloc_pages(struct device *dev, size_t size,
 	pa = dma_direct_alloc_pages_i(dev, size, gfp, &d, &backend);
 	if (pa == PHYS_NONE)
 		goto out;
-	memset(phys_to_virt(m, pa), 0, size);
+	memset(physmem_cpu(m, pa, size), 0, size);
 	page = dmapool_pfn_to_page(m, pa >> m->prof.page_shift);
 	if (dma_handle)
 		*dma_handle = phys_to_dma(dev, pa);
+	/* the CPU owns the pages until dma_sync_single_for_device() */
+	track(dev, DBG_PAGE, phys_to_dma(dev, pa), size, pa, dir, NULL, true);
 	dt_result(&d, backend, pa, phys_to_dma(dev, pa), phys_to_virt(m, pa),
 		  DMAPOOL_ATTR_WB);
 out:
@@ -170,6 +227,7 @@ DMAPOOL_API void dma_free_pages(struct device *dev, size_t size,
 	if (!dev || !page)
 		return;
 	dt_begin(&d, dev, "free_pages", size, 0, 0);
+	untrack(dev, debug_find_start(dev, dma_handle, DBG_PAGE));
 	pa = dma_to_phys(dev, dma_handle);
 	dt_step(&d, "pages", "dma_direct_free_pages", "freed",
 		"pages at %#llx (from the handle): CMA area, else buddy",
@@ -541,10 +599,15 @@ static void stream_end(struct device *dev, struct dmapool_decision *d)
 
 static dma_addr_t map_phys_i(struct device *dev, phys_addr_t phys, size_t size,
 			     enum dma_data_direction dir, unsigned long attrs,
-			     struct dmapool_decision *d)
+			     struct dmapool_decision *d, int type)
 {
+	dma_addr_t dma;
+
 	iommu_note(dev, d);
-	return dma_direct_map_phys(dev, phys, size, dir, attrs, false, d);
+	cache_entry_ctx = NULL;
+	dma = dma_direct_map_phys(dev, phys, size, dir, attrs, false, d);
+	track(dev, type, dma, size, phys, dir, NULL, false);
+	return dma;
 }
 
 DMAPOOL_API dma_addr_t dma_map_page_attrs(struct device *dev, struct page *page,
@@ -591,7 +654,7 @@ DMAPOOL_API dma_addr_t dma_map_page_attrs(struct device *dev, struct page *page,
 	}
 	dt_step(d, "memory", "page_to_phys", "ok", "page at %#llx + offset %#zx",
 		(unsigned long long)(phys - offset), offset);
-	dma = map_phys_i(dev, phys, size, dir, attrs, d);
+	dma = map_phys_i(dev, phys, size, dir, attrs, d, DBG_PAGE);
 	stream_end(dev, d);
 	return dma;
 }
@@ -642,7 +705,7 @@ DMAPOOL_API dma_addr_t dma_map_single_attrs(struct device *dev, void *ptr,
 	dt_begin_map(d, dev, "map", size, dir, attrs);
 	dt_step(d, "memory", "virt_to_page", "linear map",
 		"the buffer is linear-map memory at phys %#llx", (unsigned long long)phys);
-	dma = map_phys_i(dev, phys, size, dir, attrs, d);
+	dma = map_phys_i(dev, phys, size, dir, attrs, d, DBG_SINGLE);
 	stream_end(dev, d);
 	return dma;
 }
@@ -652,12 +715,26 @@ DMAPOOL_API void dma_unmap_page_attrs(struct device *dev, dma_addr_t addr,
 				      unsigned long attrs)
 {
 	struct dmapool_decision dd_, *d = trace_on(dev) ? &dd_ : NULL;
+	struct dbg_entry *e;
 
 	if (!dev || !check_dir(dev, dir, "dma_unmap_page_attrs", addr, size))
 		return;
 	dt_begin_map(d, dev, "unmap", size, dir, attrs);
 	iommu_note(dev, d);
+	e = debug_find_start(dev, addr, DBG_SINGLE);
+	if (!e)
+		e = debug_find_start(dev, addr, DBG_PAGE);
+	if ((attrs & DMA_ATTR_SKIP_CPU_SYNC) && dir != DMA_TO_DEVICE &&
+	    !dev_is_dma_coherent_i(dev)) {
+		phys_addr_t pa = dma_to_phys(dev, addr);
+
+		if (pa != PHYS_NONE)
+			cache_check_stale(dev, e, pa, size);
+	}
+	cache_entry_ctx = e;
 	dma_direct_unmap_phys(dev, addr, size, dir, attrs, d);
+	cache_entry_ctx = NULL;
+	untrack(dev, e);
 	stream_end(dev, d);
 }
 
@@ -697,6 +774,7 @@ DMAPOOL_API dma_addr_t dma_map_resource(struct device *dev, phys_addr_t phys,
 		"MMIO %#llx+%#zx mapped untranslated, no cache maintenance",
 		(unsigned long long)phys, size);
 	dt_result(d, "direct", phys, dma, NULL, DMAPOOL_ATTR_NONE);
+	track(dev, DBG_RESOURCE, dma, size, phys, dir, NULL, false);
 	stream_end(dev, d);
 	return dma;
 }
@@ -710,6 +788,7 @@ DMAPOOL_API void dma_unmap_resource(struct device *dev, dma_addr_t addr,
 	if (!dev || !check_dir(dev, dir, "dma_unmap_resource", addr, size))
 		return;
 	dt_begin_map(d, dev, "unmap_resource", size, dir, attrs);
+	untrack(dev, debug_find_start(dev, addr, DBG_RESOURCE));
 	dt_step(d, "direct", "dma_unmap_resource", "nothing to do",
 		"dma-direct keeps no state for a resource mapping");
 	dt_result(d, "direct", addr, addr, NULL, DMAPOOL_ATTR_NONE);
@@ -727,16 +806,11 @@ static bool need_sync(struct device *dev, struct dmapool_decision *d)
 	return false;
 }
 
-static void sync_single(struct device *dev, dma_addr_t addr, size_t size,
-			int dir, bool for_device)
+static void sync_single_i(struct device *dev, dma_addr_t addr, size_t size,
+			  int dir, bool for_device, struct dmapool_decision *d)
 {
-	struct dmapool_decision dd_, *d = trace_on(dev) ? &dd_ : NULL;
 	phys_addr_t pa;
 
-	if (!dev)
-		return;
-	dt_begin_map(d, dev, for_device ? "sync_for_device" : "sync_for_cpu",
-		     size, dir, 0);
 	if (need_sync(dev, d)) {
 		if (!check_dir(dev, dir, for_device ? "__dma_sync_single_for_device" :
 			       "__dma_sync_single_for_cpu", addr, size))
@@ -766,6 +840,29 @@ static void sync_single(struct device *dev, dma_addr_t addr, size_t size,
 			  DMAPOOL_ATTR_NONE);
 	}
 	stream_end(dev, d);
+}
+
+static void sync_single(struct device *dev, dma_addr_t addr, size_t size,
+			int dir, bool for_device)
+{
+	struct dmapool_decision dd_, *d = trace_on(dev) ? &dd_ : NULL;
+	struct dbg_entry *e;
+
+	if (!dev)
+		return;
+	dt_begin_map(d, dev, for_device ? "sync_for_device" : "sync_for_cpu",
+		     size, dir, 0);
+	/* ownership changes hands whether or not the sync has work to do */
+	e = debug_find(dev, addr, size, -1);
+	if (e && (e->type == DBG_COHERENT || e->type == DBG_RESOURCE))
+		e = NULL;
+	if (!for_device)
+		own(dev, e, false);
+	cache_entry_ctx = e;
+	sync_single_i(dev, addr, size, dir, for_device, d);
+	cache_entry_ctx = NULL;
+	if (for_device)
+		own(dev, e, true);
 }
 
 DMAPOOL_API void dma_sync_single_for_cpu(struct device *dev, dma_addr_t addr,
@@ -848,14 +945,17 @@ static int map_sg_i(struct device *dev, struct scatterlist *sgl, int nents,
 			backend = e.backend;
 		sg->dma_length = sg->length;
 		check_sg_segment(dev, sg);
+		track(dev, DBG_SG, sg->dma_address, sg->dma_length, phys, dir, NULL, false);
 	}
 	if (ret < 0) {
 		/* unwind the mapped entries without syncing */
 		struct scatterlist *u = sgl;
 
-		for (int k = 0; k < i && u; k++, u = sg_next_i(u))
+		for (int k = 0; k < i && u; k++, u = sg_next_i(u)) {
+			untrack(dev, debug_find_start(dev, u->dma_address, DBG_SG));
 			dma_direct_unmap_phys(dev, u->dma_address, u->dma_length, dir,
 					      attrs | DMA_ATTR_SKIP_CPU_SYNC, NULL);
+		}
 		dt_step(d, "unwind", "dma_direct_unmap_sg", "unmapped",
 			"%d entries mapped before the failure were unmapped (DMA_ATTR_SKIP_CPU_SYNC)", i);
 		dt_result(d, "none", PHYS_NONE, DMA_ERR, NULL, DMAPOOL_ATTR_NONE);
@@ -919,9 +1019,18 @@ DMAPOOL_API void dma_unmap_sg_attrs(struct device *dev, struct scatterlist *sgl,
 		return;
 	dt_begin_map(d, dev, "unmap_sg", 0, dir, attrs);
 	for (int i = 0; i < nents && sg; i++, sg = sg_next_i(sg)) {
+		struct dbg_entry *e = debug_find_start(dev, sg->dma_address, DBG_SG);
+
 		if (d) d->size += sg->dma_length;
+		if ((attrs & DMA_ATTR_SKIP_CPU_SYNC) && dir != DMA_TO_DEVICE &&
+		    !dev_is_dma_coherent_i(dev))
+			cache_check_stale(dev, e, dma_to_phys(dev, sg->dma_address),
+					  sg->dma_length);
+		cache_entry_ctx = e;
 		dma_direct_unmap_phys(dev, sg->dma_address, sg->dma_length, dir,
 				      attrs, i < 4 ? d : NULL);
+		cache_entry_ctx = NULL;
+		untrack(dev, e);
 	}
 	dt_result(d, "direct", PHYS_NONE, sgl ? sgl->dma_address : DMA_ERR, NULL,
 		  DMAPOOL_ATTR_NONE);
@@ -938,20 +1047,27 @@ static void sync_sg(struct device *dev, struct scatterlist *sgl, int nelems,
 		return;
 	dt_begin_map(d, dev, for_device ? "sync_sg_for_device" : "sync_sg_for_cpu",
 		     0, dir, 0);
-	if (need_sync(dev, d) &&
-	    check_dir(dev, dir, for_device ? "__dma_sync_sg_for_device" :
-		      "__dma_sync_sg_for_cpu", 0, 0)) {
-		for (int i = 0; i < nelems && sg; i++, sg = sg_next_i(sg)) {
-			struct dmapool_decision *dd = i < 4 ? d : NULL;
+	bool work = need_sync(dev, d) &&
+		check_dir(dev, dir, for_device ? "__dma_sync_sg_for_device" :
+			  "__dma_sync_sg_for_cpu", 0, 0);
 
-			if (d) d->size += sg->length;
-			if (for_device)
-				dma_direct_sync_single_for_device(dev, sg->dma_address,
-								  sg->length, dir, dd);
-			else
-				dma_direct_sync_single_for_cpu(dev, sg->dma_address,
-							       sg->length, dir, dd);
-		}
+	for (int i = 0; i < nelems && sg; i++, sg = sg_next_i(sg)) {
+		struct dmapool_decision *dd = i < 4 ? d : NULL;
+		struct dbg_entry *e = debug_find(dev, sg->dma_address, sg->length, DBG_SG);
+
+		if (!for_device)
+			own(dev, e, false);
+		cache_entry_ctx = e;
+		if (d && work) d->size += sg->length;
+		if (work && for_device)
+			dma_direct_sync_single_for_device(dev, sg->dma_address,
+							  sg->length, dir, dd);
+		else if (work)
+			dma_direct_sync_single_for_cpu(dev, sg->dma_address,
+						       sg->length, dir, dd);
+		cache_entry_ctx = NULL;
+		if (for_device)
+			own(dev, e, true);
 	}
 	dt_result(d, "direct", PHYS_NONE, sgl ? sgl->dma_address : DMA_ERR, NULL,
 		  DMAPOOL_ATTR_NONE);

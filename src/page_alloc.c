@@ -697,7 +697,8 @@ DMAPOOL_API struct page *alloc_pages(gfp_t gfp, unsigned int order)
 		return NULL;
 	/* post_alloc_hook(): __GFP_ZERO or init_on_alloc */
 	if ((gfp & __GFP_ZERO) || m->init_on_alloc) {
-		uint8_t *p = physmem_dram(m, pa, (size_t)1 << (m->prof.page_shift + order));
+		/* clear_highpage(): through the CPU's (cached) view */
+		uint8_t *p = physmem_cpu(m, pa, (size_t)1 << (m->prof.page_shift + order));
 
 		if (p)
 			memset(p, 0, (size_t)1 << (m->prof.page_shift + order));

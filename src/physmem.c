@@ -3,30 +3,67 @@
  * Simulated physical memory (no single kernel twin: it stands for DRAM,
  * the linear map of arch/arm64/mm/mmu.c and memremap/vmap aliases).
  *
- * Each RAM bank is a memfd, ftruncate'd to the bank size and mapped
- * MAP_SHARED|MAP_NORESERVE twice: the DRAM view (what a device reads and
- * writes) and the CPU linear map (cacheable, WB).  A 64 GiB machine costs
- * only the pages touched.  no-map ranges are PROT_NONE holes in the linear
- * map, so a CPU access there faults as it would in the kernel.  Other CPU
- * views (WC pools, remapped buffers) are further shared mappings of the
- * same file pages, each tagged with its cache attribute.
+ * Each RAM bank is two memfds, ftruncate'd to the bank size and mapped
+ * MAP_SHARED|MAP_NORESERVE, so a 64 GiB machine costs only the pages
+ * touched:
+ *   - fd, the DRAM: what a device reads and writes, and what every
+ *     non-cacheable CPU alias (WC pools, remapped buffers) maps;
+ *   - cfd, what the CPU sees through its caches: the linear map and every
+ *     cacheable (WB) alias (vmalloc, kmap) map it, as a physically
+ *     indexed cache shares lines between aliases.
+ * cache.c keeps the two apart until cache maintenance moves lines between
+ * them.  The linear map is the driver's pointer; the library reaches the
+ * same pages through `cview`, a second mapping that is never protected, so
+ * that its own copies never trip the traps of trap.c.  no-map ranges are
+ * PROT_NONE holes in the linear map; pages with a non-cacheable alias are
+ * holes too while traps are on (knob cpu_traps), so a CPU access through
+ * the cacheable alias is caught and reported.
  *
- * Left out: the cache model itself (cache.c) — today both views show the
- * same bytes.
+ * Left out: the CPU's page tables themselves — an alias is an mmap.
  */
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include "internal.h"
 
+#include <fcntl.h>
+#include <linux/falloc.h>
+
+static void unmap_one(void *p, size_t len)
+{
+	if (p && p != MAP_FAILED)
+		munmap(p, len);
+}
+
 static void unmap_bank(struct pm_bank *b)
 {
-	if (b->dram && b->dram != MAP_FAILED)
-		munmap(b->dram, b->size);
-	if (b->linear && b->linear != MAP_FAILED)
-		munmap(b->linear, b->size);
+	unmap_one(b->dram, b->size);
+	unmap_one(b->linear, b->size);
+	unmap_one(b->cview, b->size);
+	unmap_one(b->snap, b->size);
+	unmap_one(b->stale, ALIGN_UP(b->nlines, 64) / 8);
+	unmap_one(b->ucnt, b->npages);
+	unmap_one(b->sown, b->npages * sizeof(uint16_t));
 	if (b->fd >= 0)
 		close(b->fd);
+	if (b->cfd >= 0)
+		close(b->cfd);
+}
+
+static void *anon_map(size_t len)
+{
+	void *p = mmap(NULL, len ? len : 1, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static uint8_t *file_map(int fd, size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_NORESERVE, fd, 0);
+
+	return p == MAP_FAILED ? NULL : p;
 }
 
 int physmem_init(struct dmapool_machine *m)
@@ -50,26 +87,42 @@ int physmem_init(struct dmapool_machine *m)
 		banks = nb;
 		struct pm_bank *b = &banks[n++];
 		memset(b, 0, sizeof(*b));
+		b->fd = b->cfd = -1;
 		b->base = base;
 		b->size = end - base;
-		b->fd = memfd_create("dmapool-ram", MFD_CLOEXEC);
-		if (b->fd < 0 || ftruncate(b->fd, (off_t)b->size) < 0)
+		b->pshift = m->prof.page_shift;
+		b->lshift = (unsigned)__builtin_ctz(m->prof.cache_line);
+		b->nlines = b->size >> b->lshift;
+		b->npages = b->size >> b->pshift;
+		b->fd = memfd_create("dmapool-dram", MFD_CLOEXEC);
+		b->cfd = memfd_create("dmapool-cpu", MFD_CLOEXEC);
+		if (b->fd < 0 || ftruncate(b->fd, (off_t)b->size) < 0 ||
+		    b->cfd < 0 || ftruncate(b->cfd, (off_t)b->size) < 0)
 			goto fail;
-		b->dram = mmap(NULL, b->size, PROT_READ | PROT_WRITE,
-			       MAP_SHARED | MAP_NORESERVE, b->fd, 0);
-		if (b->dram == MAP_FAILED)
-			goto fail;
-		b->linear = mmap(NULL, b->size, PROT_READ | PROT_WRITE,
-				 MAP_SHARED | MAP_NORESERVE, b->fd, 0);
-		if (b->linear == MAP_FAILED)
+		b->dram = file_map(b->fd, b->size);
+		b->linear = file_map(b->cfd, b->size);
+		b->cview = file_map(b->cfd, b->size);
+		b->stale = anon_map(ALIGN_UP(b->nlines, 64) / 8);
+		b->ucnt = anon_map(b->npages);
+		if (!b->dram || !b->linear || !b->cview || !b->stale || !b->ucnt)
 			goto fail;
 	}
 	m->pm.banks = banks;
 	m->pm.nbanks = n;
-	/* no-map holes */
+	/* no-map holes: no cacheable view at all */
 	for (size_t i = 0; i < mem->n; i++)
-		if (mem->r[i].flags & MEMBLOCK_NOMAP)
+		if (mem->r[i].flags & MEMBLOCK_NOMAP) {
+			struct pm_bank *b = physmem_bank(m, mem->r[i].base, mem->r[i].size);
+
+			if (b) {
+				uint64_t p0 = (mem->r[i].base - b->base) >> m->prof.page_shift;
+				uint64_t p1 = (mem->r[i].base + mem->r[i].size - b->base +
+					       m->prof.page_size - 1) >> m->prof.page_shift;
+
+				memset(b->ucnt + p0, 255, p1 - p0);
+			}
 			physmem_linear_protect(m, mem->r[i].base, mem->r[i].size, false);
+		}
 	return 0;
 fail:
 	for (size_t i = 0; i < n; i++)
@@ -129,7 +182,7 @@ void physmem_destroy(struct dmapool_machine *m)
 	pthread_mutex_destroy(&m->pm.lock);
 }
 
-static struct pm_bank *bank_of(struct dmapool_machine *m, phys_addr_t pa, size_t len)
+struct pm_bank *physmem_bank(struct dmapool_machine *m, phys_addr_t pa, size_t len)
 {
 	for (size_t i = 0; i < m->pm.nbanks; i++) {
 		struct pm_bank *b = &m->pm.banks[i];
@@ -167,16 +220,19 @@ static void *alias_mmap(struct dmapool_machine *m, phys_addr_t pa, size_t len,
 	a->pa = pa;
 	a->attr = attr;
 	a->io = fd < 0;
+	a->pinned = fd >= 0 && attr != DMAPOOL_ATTR_WB;
 	pthread_mutex_lock(&m->pm.lock);
 	a->next = m->pm.aliases;
 	m->pm.aliases = a;
 	pthread_mutex_unlock(&m->pm.lock);
+	if (a->pinned)
+		physmem_pin(m, pa, len);
 	return va;
 }
 
 uint8_t *physmem_dram(struct dmapool_machine *m, phys_addr_t pa, size_t len)
 {
-	struct pm_bank *b = bank_of(m, pa, len ? len : 1);
+	struct pm_bank *b = physmem_bank(m, pa, len ? len : 1);
 	uint8_t *p = NULL;
 
 	if (b)
@@ -225,7 +281,7 @@ static bool is_highmem(const struct dmapool_machine *m, phys_addr_t pa)
 
 void *phys_to_virt(struct dmapool_machine *m, phys_addr_t pa)
 {
-	struct pm_bank *b = bank_of(m, pa, 1);
+	struct pm_bank *b = physmem_bank(m, pa, 1);
 
 	if (!b || is_nomap(m, pa) || is_highmem(m, pa))
 		return NULL;
@@ -282,12 +338,17 @@ bool physmem_is_alias(struct dmapool_machine *m, const void *va)
 void *physmem_map_alias_at(struct dmapool_machine *m, phys_addr_t pa,
 			   size_t len, enum dmapool_attr attr, void *at)
 {
-	struct pm_bank *b = bank_of(m, pa, len);
+	struct pm_bank *b = physmem_bank(m, pa, len);
 	long pgsz = sysconf(_SC_PAGESIZE);
 
 	if (!b || (pa - b->base) % (phys_addr_t)pgsz)
 		return NULL;
-	return alias_mmap(m, pa, len, attr, at, b->fd, (off_t)(pa - b->base));
+	/* cacheable aliases share the CPU's view, the others go to DRAM; so
+	 * does a cacheable alias of pages that have no cached copy in use
+	 * (no-map, or already mapped WC/UC) */
+	return alias_mmap(m, pa, len, attr, at,
+			  attr == DMAPOOL_ATTR_WB && !b->ucnt[(pa - b->base) >> b->pshift] ?
+			  b->cfd : b->fd, (off_t)(pa - b->base));
 }
 
 int physmem_unmap_alias(struct dmapool_machine *m, void *va)
@@ -301,6 +362,8 @@ int physmem_unmap_alias(struct dmapool_machine *m, void *va)
 			*pp = a->next;
 			pthread_mutex_unlock(&m->pm.lock);
 			munmap(a->va, a->len);
+			if (a->pinned)
+				physmem_unpin(m, a->pa, a->len);
 			free(a);
 			return 0;
 		}
@@ -355,13 +418,14 @@ phys_addr_t physmem_linear_to_phys(struct dmapool_machine *m, const void *va)
 void *physmem_map_pages_at(struct dmapool_machine *m, phys_addr_t pa,
 			   size_t len, void *at)
 {
-	struct pm_bank *b = bank_of(m, pa, len);
+	struct pm_bank *b = physmem_bank(m, pa, len);
 	void *va;
 
 	if (!b || !at)
 		return NULL;
+	/* vmap of pages: cacheable, so the CPU's view */
 	va = mmap(at, len, PROT_READ | PROT_WRITE,
-		  MAP_SHARED | MAP_NORESERVE | MAP_FIXED, b->fd,
+		  MAP_SHARED | MAP_NORESERVE | MAP_FIXED, b->cfd,
 		  (off_t)(pa - b->base));
 	return va == MAP_FAILED ? NULL : va;
 }
@@ -465,4 +529,161 @@ DMAPOOL_API void *dmapool_page_address(const struct page *page)
 	if (!m || pfn == ~0ULL)
 		return NULL;
 	return phys_to_virt(m, pfn << m->prof.page_shift);
+}
+
+/* ---- the CPU view and non-cacheable pages (cache.c, trap.c) ---- */
+
+uint8_t *physmem_cpu(struct dmapool_machine *m, phys_addr_t pa, size_t len)
+{
+	struct pm_bank *b = physmem_bank(m, pa, len ? len : 1);
+
+	if (b)
+		return b->cview + (pa - b->base);
+	return physmem_dram(m, pa, len);	/* outside RAM: one backing */
+}
+
+void *physmem_cpu_ptr(struct dmapool_machine *m, void *va)
+{
+	phys_addr_t pa = virt_to_phys(m, va);
+	uint8_t *c;
+
+	if (pa == PHYS_NONE || physmem_attr(m, va) != DMAPOOL_ATTR_WB)
+		return va;
+	c = physmem_cpu(m, pa, 1);
+	return c ? c : va;
+}
+
+bool physmem_page_uncached(const struct pm_bank *b, phys_addr_t pa)
+{
+	return b->ucnt[(pa - b->base) >> b->pshift] != 0;
+}
+
+static bool page_protected(struct dmapool_machine *m, struct pm_bank *b,
+			   uint64_t pg)
+{
+	if (b->ucnt[pg] == 255)
+		return true;		/* no-map: the kernel has no mapping */
+	if (b->ucnt[pg] && m->prof.cpu_traps)
+		return true;		/* cacheable alias of a WC/UC buffer */
+	return b->sown && b->sown[pg];	/* strict ownership: device owns it */
+}
+
+void physmem_reprotect(struct dmapool_machine *m, phys_addr_t pa, size_t len)
+{
+	unsigned shift = m->prof.page_shift;
+
+	for (size_t i = 0; i < m->pm.nbanks; i++) {
+		struct pm_bank *b = &m->pm.banks[i];
+		phys_addr_t s = pa > b->base ? pa : b->base;
+		phys_addr_t e = pa + len < b->base + b->size ? pa + len : b->base + b->size;
+		uint64_t p0, p1;
+
+		if (e <= s)
+			continue;
+		p0 = (s - b->base) >> shift;
+		p1 = (e - b->base + m->prof.page_size - 1) >> shift;
+		while (p0 < p1) {
+			bool prot = page_protected(m, b, p0);
+			uint64_t q = p0 + 1;
+
+			while (q < p1 && page_protected(m, b, q) == prot)
+				q++;
+			mprotect(b->linear + (p0 << shift), (q - p0) << shift,
+				 prot ? PROT_NONE : PROT_READ | PROT_WRITE);
+			p0 = q;
+		}
+	}
+}
+
+void physmem_cpu_from_dram(struct pm_bank *b, uint64_t off, uint64_t len)
+{
+	uint64_t end = off + len, pos = off;
+
+	while (pos < end) {
+		off_t d = lseek(b->fd, (off_t)pos, SEEK_DATA);
+		off_t h;
+
+		if (d < 0 || (uint64_t)d >= end)
+			d = (off_t)end;
+		if ((uint64_t)d > pos &&
+		    fallocate(b->cfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			      (off_t)pos, d - (off_t)pos) < 0)
+			memset(b->cview + pos, 0, (uint64_t)d - pos);
+		if ((uint64_t)d >= end)
+			break;
+		h = lseek(b->fd, d, SEEK_HOLE);
+		if (h < 0 || (uint64_t)h > end)
+			h = (off_t)end;
+		memcpy(b->cview + d, b->dram + d, (size_t)(h - d));
+		pos = (uint64_t)h;
+	}
+	/* the cached copies are DRAM's now: nothing stale */
+	for (uint64_t l = off >> b->lshift; l < end >> b->lshift; l++)
+		b->stale[l / 64] &= ~(1ULL << (l % 64));
+}
+
+static void pin_range(struct dmapool_machine *m, phys_addr_t pa, size_t len,
+		      int delta)
+{
+	unsigned shift = m->prof.page_shift;
+	struct pm_bank *b = physmem_bank(m, pa, len);
+	uint64_t p0, p1;
+
+	if (!b || !len)
+		return;
+	p0 = (pa - b->base) >> shift;
+	p1 = (pa + len - b->base + m->prof.page_size - 1) >> shift;
+	pthread_mutex_lock(&m->pm.lock);
+	for (uint64_t p = p0; p < p1; p++) {
+		if (b->ucnt[p] == 255)
+			continue;			/* no-map stays no-map */
+		if (delta > 0 && b->ucnt[p] < 254)
+			b->ucnt[p]++;
+		else if (delta < 0 && b->ucnt[p]) {
+			if (--b->ucnt[p] == 0)	/* back to normal memory */
+				physmem_cpu_from_dram(b, p << shift, 1ULL << shift);
+		}
+	}
+	pthread_mutex_unlock(&m->pm.lock);
+	physmem_reprotect(m, pa, len);
+}
+
+void physmem_pin(struct dmapool_machine *m, phys_addr_t pa, size_t len)
+{
+	pin_range(m, pa, len, 1);
+}
+
+void physmem_unpin(struct dmapool_machine *m, phys_addr_t pa, size_t len)
+{
+	pin_range(m, pa, len, -1);
+}
+
+/* Strict ownership: count the device-owned mappings covering each page of
+ * [pa, pa+len); pages with any become PROT_NONE in the linear map. */
+void physmem_strict(struct dmapool_machine *m, phys_addr_t pa, size_t len,
+		    bool device_owns)
+{
+	struct pm_bank *b = physmem_bank(m, pa, len);
+	uint64_t p0, p1;
+
+	if (!b || !len)
+		return;
+	pthread_mutex_lock(&m->pm.lock);
+	if (!b->sown) {
+		b->sown = anon_map(b->npages * sizeof(uint16_t));
+		if (!b->sown) {
+			pthread_mutex_unlock(&m->pm.lock);
+			return;
+		}
+	}
+	p0 = (pa - b->base) >> b->pshift;
+	p1 = (pa + len - b->base + ((phys_addr_t)1 << b->pshift) - 1) >> b->pshift;
+	for (uint64_t p = p0; p < p1; p++) {
+		if (device_owns && b->sown[p] < UINT16_MAX)
+			b->sown[p]++;
+		else if (!device_owns && b->sown[p])
+			b->sown[p]--;
+	}
+	pthread_mutex_unlock(&m->pm.lock);
+	physmem_reprotect(m, pa, len);
 }

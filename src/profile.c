@@ -53,6 +53,13 @@ static void base_arm64(struct dmapool_profile *p)
 	p->dma_write_combine = false;
 	p->dmacoherent_attr = DMAPOOL_ATTR_WC;	/* Normal non-cacheable */
 	p->arm_coherent_pool = 256 * SZ_1K;
+	/* the cache model (cache.c, trap.c, device.c) */
+	p->inval_edge_flush = true;	/* dcache_inval_poc: dc civac at the edges */
+	p->cpu_traps = true;
+	p->cache_stress = false;
+	p->cache_seed = 0;
+	p->strict_ownership = false;
+	p->dev_read_fromdevice_bug = false;
 }
 
 int profile_init(struct dmapool_profile *p, const char *arch)
@@ -122,6 +129,7 @@ int profile_init(struct dmapool_profile *p, const char *arch)
 		p->arch_dma_minalign = 64;
 		p->kernel_offset = 0x200000;
 		p->kernel_size = 0x1600000;
+		p->inval_edge_flush = false;	/* cbo.inval: whole lines dropped */
 		return 0;
 	}
 	if (!strcmp(arch, "x86_64")) {
@@ -163,6 +171,8 @@ static const struct knob knobs[] = {
 	K(smp_cache_bytes, 'u'), K(kmalloc_min, 'u'), K(kernel_offset, 'q'),
 	K(kernel_size, 'q'), K(early_allocs, 'b'), K(early_fixed, 'q'),
 	K(nr_cpus, 'u'), K(dma_write_combine, 'b'), K(arm_coherent_pool, 'q'),
+	K(inval_edge_flush, 'b'), K(cpu_traps, 'b'), K(cache_stress, 'b'),
+	K(cache_seed, 'q'), K(strict_ownership, 'b'), K(dev_read_fromdevice_bug, 'b'),
 };
 #undef K
 

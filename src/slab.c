@@ -370,7 +370,7 @@ static void *kmalloc_large(struct dmapool_machine *m, struct slab_state *s,
 	sl->cls = SLAB_LARGE;
 	hash_insert(s, sl);
 	if (m->init_on_alloc)
-		memset(va, 0, size);
+		memset(physmem_cpu_ptr(m, va), 0, size);
 	return va;
 }
 
@@ -457,7 +457,7 @@ void *kmalloc_sim(struct dmapool_machine *m, size_t size, unsigned gfp_zone_bits
 	pthread_mutex_unlock(&s->lock);
 	/* slab_post_alloc_hook(): init_on_alloc zeroes the object */
 	if (va && m->init_on_alloc)
-		memset(va, 0, s->cls_size[c]);
+		memset(physmem_cpu_ptr(m, va), 0, s->cls_size[c]);
 	return va;
 }
 
@@ -583,7 +583,7 @@ DMAPOOL_API void *kmalloc(size_t size, gfp_t flags)
 	p = kmalloc_sim(m, size, flags & GFPI_DMA);
 	/* kmalloc_sim() already zeroed it under init_on_alloc */
 	if (p && p != KMALLOC_ZERO_SIZE_PTR && (flags & __GFP_ZERO) && !m->init_on_alloc)
-		memset(p, 0, size);
+		memset(physmem_cpu_ptr(m, p), 0, size);
 	return p;
 }
 
@@ -684,7 +684,7 @@ DMAPOOL_API void *kmem_cache_alloc(struct kmem_cache *c, gfp_t flags)
 	if (!p)
 		return NULL;
 	if ((flags & __GFP_ZERO) && !c->m->init_on_alloc)
-		memset(p, 0, c->size);
+		memset(physmem_cpu_ptr(c->m, p), 0, c->size);
 	if (c->ctor)
 		c->ctor(p);
 	return p;

@@ -759,7 +759,7 @@ dma_addr_t swiotlb_map(struct device *dev, phys_addr_t phys, size_t size,
 		return DMA_ERR;
 	}
 	if (!dev_is_dma_coherent_i(dev) && !(attrs & DMA_ATTR_SKIP_CPU_SYNC))
-		arch_sync_dma_for_device(dev->m, tlb, size, dir, d);
+		arch_sync_dma_for_device(dev, tlb, size, dir, d);
 	dt_result_phys(d, tlb);
 	return dma;
 }

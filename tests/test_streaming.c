@@ -1331,13 +1331,19 @@ static void copies_skip_cpu_sync(void **state)
 	(void)state;
 	a = dma_map_single_attrs(nc, p, 0x300, BI, DMA_ATTR_SKIP_CPU_SYNC);
 	assert_int_equal(a, 0xb9600000);
-	assert_true(dev_sees(nc, a, p, 0x300));
 	x = last(nc);
+	/* the copy sits in the CPU's cache: the device reads stale DRAM */
+	assert_false(dev_sees(nc, a, p, 0x300));
+	assert_int_equal(dmapool_report_count_kind(m, "cache-dirty-read"), 1);
 	assert_int_equal(x.attrs, DMA_ATTR_SKIP_CPU_SYNC);
 	assert_int_equal(x.ncache, 0);
 	dev_fill(nc, a, 0x300, 2);
 	dma_unmap_single_attrs(nc, a, 0x300, BI, DMA_ATTR_SKIP_CPU_SYNC);
 	assert_true(is_pat(p, 0x300, 1));	/* no copy back */
+	/* what the device wrote never reached the CPU */
+	assert_int_equal(dmapool_report_count_kind(m, "cache-stale-cpu"), 1);
+	assert_int_equal(dmapool_report_count(m), 2);
+	dmapool_report_clear(m);
 	x = last(nc);
 	assert_string_equal(x.op, "unmap");
 	assert_int_equal(x.ncache, 0);
