@@ -288,6 +288,17 @@ void *phys_to_virt(struct dmapool_machine *m, phys_addr_t pa)
 	return b->linear + (pa - b->base);
 }
 
+/* __va() as drivers see it: arithmetic, so no-map memory gets the address
+ * of its hole in the linear map, which faults (trap.c reports it). */
+static void *linear_addr(struct dmapool_machine *m, phys_addr_t pa)
+{
+	struct pm_bank *b = physmem_bank(m, pa, 1);
+
+	if (!b || is_highmem(m, pa))
+		return NULL;
+	return b->linear + (pa - b->base);
+}
+
 phys_addr_t virt_to_phys(struct dmapool_machine *m, const void *va)
 {
 	const uint8_t *p = va;
@@ -474,7 +485,7 @@ DMAPOOL_API phys_addr_t dmapool_virt_to_phys(struct dmapool_machine *m,
 
 DMAPOOL_API void *dmapool_phys_to_virt(struct dmapool_machine *m, phys_addr_t pa)
 {
-	return m ? phys_to_virt(m, pa) : NULL;
+	return m ? linear_addr(m, pa) : NULL;
 }
 
 /* ---- struct page helpers (include/linux-compat/linux/mm.h) ---- */
@@ -508,7 +519,7 @@ DMAPOOL_API void *dmapool_any_phys_to_virt(phys_addr_t pa)
 {
 	struct dmapool_machine *m = machine_current();
 
-	return m ? phys_to_virt(m, pa) : NULL;
+	return m ? linear_addr(m, pa) : NULL;
 }
 
 DMAPOOL_API struct page *dmapool_virt_to_page(const void *va)
@@ -528,7 +539,7 @@ DMAPOOL_API void *dmapool_page_address(const struct page *page)
 
 	if (!m || pfn == ~0ULL)
 		return NULL;
-	return phys_to_virt(m, pfn << m->prof.page_shift);
+	return linear_addr(m, pfn << m->prof.page_shift);
 }
 
 /* ---- the CPU view and non-cacheable pages (cache.c, trap.c) ---- */

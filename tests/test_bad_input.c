@@ -660,10 +660,10 @@ static void test_blob_flips(void **state)
 /*
  * Mappings in /proc/self/maps.  Under AddressSanitizer its own allocator
  * maps and unmaps at will, so only the library's simulated RAM (memfd
- * "dmapool-ram") is counted there; LeakSanitizer covers the heap.
+ * "memfd:dmapool-") is counted there; LeakSanitizer covers the heap.
  */
 #ifdef UNDER_ASAN
-#define MAPS_COUNTED	"dmapool-ram"
+#define MAPS_COUNTED	"memfd:dmapool-"
 #else
 #define MAPS_COUNTED	NULL
 #endif

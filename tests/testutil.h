@@ -73,7 +73,7 @@ static inline long count_fds(void)
  * Mappings of the process: the lines of /proc/self/maps that contain
  * `only` (every line when NULL).  Under AddressSanitizer or valgrind the
  * tool's allocator maps and unmaps anonymous memory at will, so tests pass
- * a filter there ("/" for file-backed mappings, "dmapool-ram" for the
+ * a filter there ("/" for file-backed mappings, "memfd:dmapool-" for the
  * simulated RAM).  -1 if /proc is not readable.
  */
 static inline long count_maps(const char *only)
