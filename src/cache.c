@@ -240,6 +240,14 @@ static void emit_all(struct cache_ctx *c)
 
 /* ---- line operations ---- */
 
+/* Any byte of [0, from) or [to, L) where x and y differ? */
+static bool differs(const uint8_t *x, const uint8_t *y, unsigned from0,
+		    unsigned from, unsigned to, unsigned L)
+{
+	return memcmp(x + from0, y + from0, from - from0) ||
+	       memcmp(x + to, y + to, L - to);
+}
+
 /* Write a dirty line back; device data under it is lost. */
 static void writeback(struct cache_ctx *c, struct pm_bank *b, uint64_t l,
 		      struct acc *loss, unsigned from, unsigned to)
@@ -351,7 +359,7 @@ static void inval_lines(struct cache_ctx *c, struct pm_bank *b, phys_addr_t pa,
 				l += n;		/* clean and current */
 				continue;
 			}
-			if (bits == all && !flush &&
+			if (bits == all && !flush && !(c->for_device && c->e) &&
 			    !memcmp(b->cview + off, b->snap + off, n * L)) {
 				/* device data under clean lines: take it */
 				memcpy(b->cview + off, b->dram + off, n * L);
@@ -369,10 +377,18 @@ static void inval_lines(struct cache_ctx *c, struct pm_bank *b, phys_addr_t pa,
 
 			off = l << b->lshift;
 			if (flush || (partial && edge_flush)) {
-				/* clean + invalidate (dc civac) */
-				if (line_dirty(b, l))
-					writeback(c, b, l, flush ? &c->evict : &c->shared,
-						  from, to);
+				/* clean + invalidate (dc civac): a dirty line goes
+				 * back over whatever the device wrote under it —
+				 * a shared-line loss when the CPU's bytes that made
+				 * it dirty lie outside the buffer */
+				if (line_dirty(b, l)) {
+					struct acc *loss = c->e ? &c->evict : NULL;
+
+					if (!flush && differs(b->cview + off, ref_of(b, l),
+							      0, from, to, (unsigned)L))
+						loss = &c->shared;
+					writeback(c, b, l, loss, from, to);
+				}
 				drop(b, l);
 				continue;
 			}

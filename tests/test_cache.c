@@ -200,6 +200,44 @@ static void stale_cpu_missing_sync_for_cpu(void **state)
 	kfree(p);
 }
 
+/* Every non-coherent table tells, whether its sync_for_device cleans
+ * (arm64, riscv64: the CPU keeps its stale lines) or invalidates (arm
+ * FROM_DEVICE: the CPU sees the device's bytes, too late). */
+static void stale_cpu_every_table(void **state)
+{
+	static const struct {
+		const char *arch;
+		bool cpu_sees_late;
+	} want[] = { { "arm64", false }, { "arm", true }, { "riscv64", false } };
+
+	(void)state;
+	for (size_t i = 0; i < 3; i++) {
+		struct dmapool_machine *m = load(want[i].arch);
+		struct device *nc = dev(m, "nc@1000");
+		uint8_t *p = kmalloc(1024, GFP_KERNEL);
+		dma_addr_t a;
+
+		uint8_t before[1024];
+
+		/* (arm's map invalidates: the CPU's pattern is gone already) */
+		fill(p, 1024, 1);
+		a = dma_map_single(nc, p, 1024, DMA_FROM_DEVICE);
+		memcpy(before, p, sizeof(before));
+		dev_writes_pat(nc, a, 1024, 2);
+		assert_memory_equal(p, before, sizeof(before));
+		dma_sync_single_for_device(nc, a, 1024, DMA_FROM_DEVICE);
+		if (kinds(m, "cache-stale-cpu") != 1)
+			fail_msg("%s: no cache-stale-cpu report", want[i].arch);
+		if (want[i].cpu_sees_late)
+			assert_true(is_pat(p, 1024, 2));
+		else
+			assert_memory_equal(p, before, sizeof(before));
+		dma_unmap_single(nc, a, 1024, DMA_FROM_DEVICE);
+		kfree(p);
+		tu_unload(m);
+	}
+}
+
 /* Through a bounce buffer the same mistake leaves the original as it was. */
 static void stale_cpu_bounced(void **state)
 {
@@ -811,6 +849,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(dirty_read_after_map),
 		T(stale_cpu_missing_sync_for_cpu),
+		T(stale_cpu_every_table),
 		T(stale_cpu_bounced),
 		T(shared_line_arm64),
 		T(shared_line_riscv),
