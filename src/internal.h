@@ -704,7 +704,7 @@ struct dbg_entry *debug_find(struct device *dev, dma_addr_t a, size_t len,
 struct dbg_entry *debug_find_start(struct device *dev, dma_addr_t a, int type);
 void debug_walk(struct device *dev, void (*fn)(struct dbg_entry *, void *),
 		void *ctx);
-/* A streaming entry whose buffer meets [lo, hi), any device. */
+/* A device-owned streaming entry whose buffer meets [lo, hi), any device. */
 struct dbg_entry *debug_find_phys(struct dmapool_machine *m, phys_addr_t lo,
 				  phys_addr_t hi);
 void debug_release_device(struct device *dev);
@@ -970,6 +970,8 @@ extern __thread const struct dbg_entry *cache_entry_ctx;
 /* trap.c */
 void trap_register(struct dmapool_machine *m);
 void trap_unregister(struct dmapool_machine *m);
+/* Put the handler back in front if another replaced it. */
+void trap_ensure(void);
 /* memcpy through the linear map, as the CPU (swiotlb_bounce). */
 void cpu_copy_phys(struct dmapool_machine *m, phys_addr_t dst, phys_addr_t src,
 		   size_t len);

@@ -599,6 +599,8 @@ void physmem_reprotect(struct dmapool_machine *m, phys_addr_t pa, size_t len)
 
 			while (q < p1 && page_protected(m, b, q) == prot)
 				q++;
+			if (prot)
+				trap_ensure();
 			mprotect(b->linear + (p0 << shift), (q - p0) << shift,
 				 prot ? PROT_NONE : PROT_READ | PROT_WRITE);
 			p0 = q;

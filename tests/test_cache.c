@@ -576,6 +576,30 @@ static void strict_ownership_traps(void **state)
 	free_pages((unsigned long)p, 1);
 }
 
+/* Two buffers on one page: touching the CPU's is not reported, even
+ * though the device's keeps the page protected. */
+static void strict_ownership_shared_page(void **state)
+{
+	struct dmapool_machine *m = load_cfg(NULL, NULL, NULL, DMAPOOL_F_STRICT_OWNERSHIP, 0);
+	struct device *nc = dev(m, "nc@1000");
+	uint8_t *page = (uint8_t *)__get_free_pages(GFP_KERNEL, 0);
+	dma_addr_t a, b;
+
+	(void)state;
+	a = dma_map_single(nc, page, 2048, DMA_FROM_DEVICE);
+	b = dma_map_single(nc, page + 2048, 2048, DMA_FROM_DEVICE);
+	dma_sync_single_for_cpu(nc, a, 2048, DMA_FROM_DEVICE);
+	page[10] = 1;					/* a is the CPU's */
+	assert_int_equal(dmapool_report_count(m), 0);
+	dma_sync_single_for_device(nc, a, 2048, DMA_FROM_DEVICE);
+	page[2048 + 10] = 1;				/* b is the device's */
+	assert_int_equal(kinds(m, "cpu-access-device-owned"), 1);
+	assert_int_equal(rep(m, "cpu-access-device-owned").addr, b);
+	dma_unmap_single(nc, a, 2048, DMA_FROM_DEVICE);
+	dma_unmap_single(nc, b, 2048, DMA_FROM_DEVICE);
+	free_pages((unsigned long)page, 0);
+}
+
 /* ------------------------------------------------------------------ */
 /* The device's checks */
 
@@ -861,6 +885,7 @@ int main(void)
 		T(trap_mismatched_alias),
 		T(traps_off),
 		T(strict_ownership_traps),
+		T(strict_ownership_shared_page),
 		T(device_checks),
 		T(device_coherent_alloc_access),
 		T(protocol_every_table),

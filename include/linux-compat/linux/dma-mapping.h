@@ -16,6 +16,7 @@
 #include <linux/gfp.h>
 #include <linux/mm.h>
 #include <linux/scatterlist.h>
+#include <asm/barrier.h>
 #include <dmapool-kdefs.h>
 
 #include <dmapool-kapi.h>

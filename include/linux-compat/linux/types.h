@@ -26,4 +26,15 @@ typedef int64_t s64;
 typedef unsigned int gfp_t;	/* also in dmapool-kdefs.h */
 typedef phys_addr_t resource_size_t;
 
+/* include/linux/byteorder/generic.h: descriptors are little-endian */
+#include <endian.h>
+#ifndef cpu_to_le32
+#define cpu_to_le16(x)	((uint16_t)htole16(x))
+#define cpu_to_le32(x)	((uint32_t)htole32(x))
+#define cpu_to_le64(x)	((uint64_t)htole64(x))
+#define le16_to_cpu(x)	((uint16_t)le16toh(x))
+#define le32_to_cpu(x)	((uint32_t)le32toh(x))
+#define le64_to_cpu(x)	((uint64_t)le64toh(x))
+#endif
+
 #endif
