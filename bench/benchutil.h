@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later OR BSD-2-Clause */
 /*
  * Helpers the benchmarks share: the clock, a comparison for qsort, and
- * the bench machine: 2 GiB of RAM at 0x40000000 and one coherent device
- * "dev@0", booted with the given command line.
+ * the bench machine: 2 GiB of RAM at 0x40000000 and one device "dev@0",
+ * coherent unless asked otherwise, booted with the given command line.
  */
 #ifndef DMAPOOL_BENCHUTIL_H
 #define DMAPOOL_BENCHUTIL_H
@@ -29,9 +29,11 @@ static inline int cmp_d(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The bench machine with bootargs; 0 or a negative errno (-EIO: the
- * temporary tree could not be written). */
-static inline int bench_load(const char *bootargs, struct dmapool_machine **out)
+/* The bench machine with bootargs, dev@0 coherent or not (no
+ * dma-coherent property: a non-coherent device on arm64); 0 or a negative
+ * errno (-EIO: the temporary tree could not be written). */
+static inline int bench_load_dev(const char *bootargs, int coherent,
+				 struct dmapool_machine **out)
 {
 	static const char dts_fmt[] =
 		"/dts-v1/;\n"
@@ -39,7 +41,7 @@ static inline int bench_load(const char *bootargs, struct dmapool_machine **out)
 		"	#address-cells = <2>; #size-cells = <2>;\n"
 		"	chosen { bootargs = \"%s\"; };\n"
 		"	memory@40000000 { device_type = \"memory\"; reg = <0x0 0x40000000 0x0 0x80000000>; };\n"
-		"	dev@0 { compatible = \"bench,dev\"; dma-coherent; };\n"
+		"	dev@0 { compatible = \"bench,dev\";%s };\n"
 		"};\n";
 	char path[] = "/tmp/dmapool-benchXXXXXX";
 	char dts[64];
@@ -56,11 +58,17 @@ static inline int bench_load(const char *bootargs, struct dmapool_machine **out)
 	f = fopen(dts, "w");
 	if (!f)
 		return -5;
-	fprintf(f, dts_fmt, bootargs);
+	fprintf(f, dts_fmt, bootargs, coherent ? " dma-coherent;" : "");
 	fclose(f);
 	err = dmapool_machine_load(dts, NULL, out);
 	unlink(dts);
 	return err;
+}
+
+/* The bench machine with bootargs and a coherent dev@0. */
+static inline int bench_load(const char *bootargs, struct dmapool_machine **out)
+{
+	return bench_load_dev(bootargs, 1, out);
 }
 
 #endif

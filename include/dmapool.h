@@ -85,8 +85,9 @@ struct dmapool_config {
 	dmapool_report_fn report_sink;	/* reports; NULL = only counted */
 	void *report_ctx;
 	unsigned int flags;		/* DMAPOOL_F_* */
-	uint64_t seed;			/* cache-model eviction seed (DMAPOOL_SEED);
-					 * 0: the knob cache_seed, else fixed */
+	uint64_t seed;			/* cache-model eviction seed; 0: the knob
+					 * cache_seed, else DMAPOOL_SEED, else a
+					 * fixed one */
 };
 
 /* The first report aborts the process (to stop in a debugger). */

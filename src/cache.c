@@ -82,7 +82,7 @@ enum dmapool_cache_op cache_op_for_device(const struct dmapool_profile *p,
 {
 	if (p->all_coherent)
 		return DMAPOOL_CACHE_NONE;
-	if (!strncmp(p->arch, "arm", 3) && strcmp(p->arch, "arm64"))
+	if (p->inval_for_device_fromdevice)	/* 32-bit ARM's dmac_map_area */
 		return dir == DMA_FROM_DEVICE ? DMAPOOL_CACHE_INVAL :
 			DMAPOOL_CACHE_CLEAN;
 	return DMAPOOL_CACHE_CLEAN;
@@ -219,6 +219,9 @@ static void emit(struct cache_ctx *c, struct acc *ac, const char *kind,
 
 static void emit_all(struct cache_ctx *c)
 {
+	if (!(c->dirty_read.nlines | c->stale_cpu.nlines | c->shared.nlines |
+	      c->evict.nlines | c->lost.nlines))
+		return;
 	emit(c, &c->dirty_read, "cache-dirty-read",
 	     "The device read DRAM under cache lines the CPU had dirtied and not cleaned, so it got the old bytes",
 	     "Write the buffer before dma_map_*(), or call dma_sync_single_for_device() after the CPU's last write");
@@ -363,8 +366,7 @@ static void inval_lines(struct cache_ctx *c, struct pm_bank *b, phys_addr_t pa,
 			    !memcmp(b->cview + off, b->snap + off, n * L)) {
 				/* device data under clean lines: take it */
 				memcpy(b->cview + off, b->dram + off, n * L);
-				for (uint64_t i = l; i < l + n; i++)
-					stale_clear(b, i);
+				b->stale[l / 64] &= ~(all << (l % 64));
 				l += n;
 				continue;
 			}
@@ -458,10 +460,13 @@ static void record(struct dmapool_machine *m, struct dmapool_decision *d,
 		   size_t size, enum dma_data_direction dir)
 {
 	uint64_t line = m->prof.cache_line;
-	bool partial = op == DMAPOOL_CACHE_INVAL &&
-		((pa & (line - 1)) || ((pa + size) & (line - 1)));
+	bool partial;
 
-	if (d && d->ncache < DMAPOOL_DECISION_MAX_CACHE) {
+	if (!d)
+		return;
+	partial = op == DMAPOOL_CACHE_INVAL &&
+		((pa & (line - 1)) || ((pa + size) & (line - 1)));
+	if (d->ncache < DMAPOOL_DECISION_MAX_CACHE) {
 		d->cache[d->ncache].op = op;
 		d->cache[d->ncache].phys = pa;
 		d->cache[d->ncache].size = size;
@@ -473,7 +478,9 @@ static void record(struct dmapool_machine *m, struct dmapool_decision *d,
 		(unsigned long long)pa, (unsigned long long)(pa + size),
 		op == DMAPOOL_CACHE_NONE ? "needs nothing" : "to the point of coherency",
 		m->prof.arch,
-		partial ? "; partial lines at the edges are cleaned and invalidated" : "");
+		!partial ? "" : m->prof.inval_edge_flush ?
+		"; partial lines at the edges are cleaned and invalidated" :
+		"; partial lines at the edges are dropped whole");
 }
 
 void arch_sync_dma_for_device(struct device *dev, phys_addr_t pa,
@@ -604,13 +611,25 @@ void cache_dev_access(struct device *dev, const struct dbg_entry *e,
 				}
 			}
 		} else {
-			for (uint64_t l = l0; l < l1; l++)
-				if (!stale_get(b, l)) {
-					uint64_t s = l << b->lshift;
+			/* snapshot the lines as cached before DRAM changes:
+			 * whole runs of lines not yet stale at once */
+			for (uint64_t l = l0; l < l1;) {
+				uint64_t w = b->stale[l / 64] >> (l % 64), r = 0;
+				uint64_t room = 64 - l % 64, left = l1 - l;
+				uint64_t n2 = room < left ? room : left;
 
-					memcpy(b->snap + s, b->dram + s, L);
-					stale_set(b, l);
+				if (n2 < 64)
+					w &= (1ULL << n2) - 1;
+				if (w & 1) {
+					l++;
+					continue;
 				}
+				r = w ? (uint64_t)__builtin_ctzll(w) : n2;
+				memcpy(b->snap + (l << b->lshift), b->dram + (l << b->lshift),
+				       r << b->lshift);
+				b->stale[l / 64] |= (r < 64 ? (1ULL << r) - 1 : ~0ULL) << (l % 64);
+				l += r;
+			}
 			memcpy(b->dram + off, ub, n);
 			if (m->prof.cache_stress)
 				evict_range(&c, b, l0, l1);

@@ -104,6 +104,7 @@ struct dmapool_profile {
 	uint64_t arm_coherent_pool;	/* arm: DEFAULT_DMA_COHERENT_POOL_SIZE */
 	/* the cache model */
 	bool inval_edge_flush;		/* invalidate cleans partial edge lines */
+	bool inval_for_device_fromdevice; /* 32-bit ARM: FROM_DEVICE map invalidates */
 	bool cpu_traps;			/* trap the linear alias of WC/UC buffers */
 	bool cache_stress;		/* dirty lines may be evicted (seeded) */
 	uint64_t cache_seed;		/* eviction PRNG seed (config seed wins) */

@@ -623,10 +623,11 @@ static int machine_create(const void *blob, size_t size,
 		m->prof.strict_ownership = true;
 	if (cfg->flags & DMAPOOL_F_NO_TRAPS)
 		m->prof.cpu_traps = false;
+	/* the seed: config, else the knob cache_seed, else DMAPOOL_SEED */
 	s = getenv("DMAPOOL_SEED");
 	if (cfg->seed)
 		m->prof.cache_seed = cfg->seed;
-	else if (s && *s)
+	else if (!m->prof.cache_seed && s && *s)
 		m->prof.cache_seed = memparse(s, NULL);
 	m->prng = m->prof.cache_seed ? m->prof.cache_seed : 0x9e3779b97f4a7c15ULL;
 	ram_size = cfg->ram_size;

@@ -653,8 +653,11 @@ static void pin_range(struct dmapool_machine *m, phys_addr_t pa, size_t len,
 		if (delta > 0 && b->ucnt[p] < 254)
 			b->ucnt[p]++;
 		else if (delta < 0 && b->ucnt[p]) {
-			if (--b->ucnt[p] == 0)	/* back to normal memory */
+			if (--b->ucnt[p] == 0) {	/* back to normal memory */
+				pthread_mutex_lock(&m->cache_lock);
 				physmem_cpu_from_dram(b, p << shift, 1ULL << shift);
+				pthread_mutex_unlock(&m->cache_lock);
+			}
 		}
 	}
 	pthread_mutex_unlock(&m->pm.lock);

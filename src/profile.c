@@ -55,6 +55,7 @@ static void base_arm64(struct dmapool_profile *p)
 	p->arm_coherent_pool = 256 * SZ_1K;
 	/* the cache model (cache.c, trap.c, device.c) */
 	p->inval_edge_flush = true;	/* dcache_inval_poc: dc civac at the edges */
+	p->inval_for_device_fromdevice = false;
 	p->cpu_traps = true;
 	p->cache_stress = false;
 	p->cache_seed = 0;
@@ -71,6 +72,7 @@ int profile_init(struct dmapool_profile *p, const char *arch)
 		return 0;
 	if (!strcmp(arch, "arm")) {
 		strcpy(p->arch, "arm");
+		p->inval_for_device_fromdevice = true;
 		p->pageblock_size = 4 * SZ_1M;	/* pageblock_order = MAX_PAGE_ORDER on arm */
 		p->cma_size_mbytes = 16;
 		p->cma_areas = 7;
@@ -94,6 +96,7 @@ int profile_init(struct dmapool_profile *p, const char *arch)
 	}
 	if (!strcmp(arch, "arm-nommu")) {
 		strcpy(p->arch, "arm-nommu");
+		p->inval_for_device_fromdevice = true;
 		p->pageblock_size = 4 * SZ_1M;
 		p->cma = false;
 		p->cma_size_mbytes = 0;
@@ -171,7 +174,7 @@ static const struct knob knobs[] = {
 	K(smp_cache_bytes, 'u'), K(kmalloc_min, 'u'), K(kernel_offset, 'q'),
 	K(kernel_size, 'q'), K(early_allocs, 'b'), K(early_fixed, 'q'),
 	K(nr_cpus, 'u'), K(dma_write_combine, 'b'), K(arm_coherent_pool, 'q'),
-	K(inval_edge_flush, 'b'), K(cpu_traps, 'b'), K(cache_stress, 'b'),
+	K(inval_edge_flush, 'b'), K(inval_for_device_fromdevice, 'b'), K(cpu_traps, 'b'), K(cache_stress, 'b'),
 	K(cache_seed, 'q'), K(strict_ownership, 'b'), K(dev_read_fromdevice_bug, 'b'),
 };
 #undef K

@@ -19,8 +19,9 @@
  * test); faults that are not ours go to the handler it replaced.  It
  * finds the machine and page, files the report, opens the page
  * (PROT_READ|PROT_WRITE) and returns, so the faulting instruction
- * runs again and succeeds.  The page stays open until its state next
- * changes (map, sync, free).  A fault anywhere else goes to the handler
+ * runs again and succeeds.  The page stays open until the library next
+ * sets its protection: a mapping on it changing hands (strict mode), or
+ * a non-cacheable alias of it made or removed.  A fault anywhere else goes to the handler
  * that was installed before ours, or to the default action.
  *
  * The report is made inside the signal handler.  That is safe here
@@ -92,9 +93,8 @@ static bool handle(struct dmapool_machine *m, uint8_t *a, int w)
 				  (unsigned long long)pa, (void *)a, access_word(w));
 		} else if (uc) {
 			report_ex(m, "cpu-alias-access", NULL, pa, 1, pa, PHYS_NONE,
-				  "[phys=0x%llx] [cpu=%p] CPU %s through the cacheable linear alias of memory that has a non-cacheable (%s) mapping: the two views do not see each other's data. Fix: use only the pointer dma_alloc_*() or memremap() returned.",
-				  (unsigned long long)pa, (void *)a, access_word(w),
-				  m->prof.dmacoherent_attr == DMAPOOL_ATTR_UC ? "UC" : "WC");
+				  "[phys=0x%llx] [cpu=%p] CPU %s through the cacheable linear alias of memory that has a non-cacheable (WC or UC) mapping: the two views do not see each other's data. Fix: use only the pointer dma_alloc_*() or memremap() returned.",
+				  (unsigned long long)pa, (void *)a, access_word(w));
 		} else {
 			struct dbg_entry *e = debug_find_phys(m, pa, pa + 1);
 
