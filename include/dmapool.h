@@ -202,6 +202,31 @@ DMAPOOL_API void dmapool_report_clear(struct dmapool_machine *m);
 /* Make the next report abort the process (to stop in a debugger), or not. */
 DMAPOOL_API void dmapool_report_set_fatal(struct dmapool_machine *m, bool on);
 
+/*
+ * DMA-API debugging (kernel/dma/debug.c), always on.  Every error is a
+ * report whose text is the kernel's "DMA-API: <driver> <device>: ..."
+ * line (kinds "debug-*", docs/debug.md) and is counted per device and per
+ * machine.  As the kernel's debugfs switches: all_errors (default here:
+ * every error is reported; false: only the first one) and a driver
+ * filter (only devices bound to that driver, dev_driver_string(), are
+ * reported; NULL or "" for all; counting goes on regardless).
+ */
+DMAPOOL_API void dmapool_debug_set_all_errors(struct dmapool_machine *m, bool all);
+DMAPOOL_API int dmapool_debug_set_driver_filter(struct dmapool_machine *m,
+						const char *driver);
+/* Errors counted on dev (NULL: the whole machine), shown or not. */
+DMAPOOL_API uint64_t dmapool_debug_error_count(struct dmapool_machine *m,
+					       const struct device *dev);
+/* Live allocations and mappings the debugging tracks for dev. */
+DMAPOOL_API size_t dmapool_debug_live(const struct device *dev);
+/*
+ * Driver unbind: the device's managed resources (dmam_pool_create pools)
+ * are released, then every allocation or mapping still live is reported
+ * as a leak ("debug-leak", one report each, the kernel's text) and
+ * forgotten.  Returns the number of leaks, or -EINVAL.
+ */
+DMAPOOL_API int dmapool_device_release(struct device *dev);
+
 /* The boot log, line by line, as the log sink saw it. */
 DMAPOOL_API size_t dmapool_log_count(struct dmapool_machine *m);
 DMAPOOL_API const char *dmapool_log_line(struct dmapool_machine *m, size_t i);

@@ -20,6 +20,8 @@
  * at unmap, free and sync time (wrong size, direction or type, unknown
  * address, leaks at driver release).
  */
+#include <stdarg.h>
+
 #include "internal.h"
 
 static uint64_t mix64(uint64_t x)
@@ -275,6 +277,19 @@ struct dbg_entry *debug_find_phys(struct dmapool_machine *m, phys_addr_t lo,
 	return p.e;
 }
 
+struct collect {
+	struct dbg_entry **v;
+	size_t cap, n;
+};
+
+static void collect_one(struct dbg_entry *e, void *ctx)
+{
+	struct collect *c = ctx;
+
+	if (c->n < c->cap)
+		c->v[c->n++] = e;
+}
+
 static void free_tree(struct dbg_entry *t)
 {
 	if (!t)
@@ -284,8 +299,34 @@ static void free_tree(struct dbg_entry *t)
 	free(t);
 }
 
+static void undo_state(struct dbg_entry *t, void *ctx)
+{
+	struct device *dev = ctx;
+
+	if (t->strict)
+		physmem_strict(dev->m, t->orig, t->size, false);
+	t->strict = false;
+}
+
 void debug_release_device(struct device *dev)
 {
+	struct dbg_entry **v = NULL;
+	size_t n = 0;
+
+	/* forget the cacheline counts and page protections of what is left */
+	pthread_mutex_lock(&dev->m->dbg_lock);
+	n = dev->dbg_n;
+	v = n ? malloc(n * sizeof(*v)) : NULL;
+	pthread_mutex_unlock(&dev->m->dbg_lock);
+	if (v) {
+		struct collect c = { v, n, 0 };
+
+		debug_walk(dev, collect_one, &c);
+		for (size_t i = 0; i < c.n; i++)
+			debug_cacheline_del(dev, v[i]);
+		free(v);
+	}
+	debug_walk(dev, undo_state, dev);
 	pthread_mutex_lock(&dev->m->dbg_lock);
 	free_tree(dev->dbg_root);
 	dev->dbg_root = NULL;
@@ -301,4 +342,484 @@ size_t debug_count(struct device *dev)
 	n = dev->dbg_n;
 	pthread_mutex_unlock(&dev->m->dbg_lock);
 	return n;
+}
+
+/* ------------------------------------------------------------------ */
+/* The checks of kernel/dma/debug.c */
+
+static const char *const type_names[] = {
+	[DBG_SINGLE] = "single", [DBG_SG] = "scatter-gather",
+	[DBG_COHERENT] = "coherent", [DBG_NONCOHERENT] = "noncoherent",
+	[DBG_RESOURCE] = "resource",
+};
+
+const char *debug_type_name(int type)
+{
+	return (unsigned)type < ARRAY_SIZE(type_names) ? type_names[type] : "?";
+}
+
+static const char *dir_str(int dir)
+{
+	static const char *const n[] = { "DMA_BIDIRECTIONAL", "DMA_TO_DEVICE",
+					 "DMA_FROM_DEVICE", "DMA_NONE" };
+
+	return (unsigned)dir < 4 ? n[dir] : "DMA_NONE";
+}
+
+/*
+ * err_printk(): every error is counted; it is shown (a report) when the
+ * driver filter lets the device through and, in first-error mode, when
+ * it is the first.  The text is the kernel's WARN line.
+ */
+void debug_err(struct device *dev, const char *kind, uint64_t addr,
+	       uint64_t size, const char *fmt, ...)
+{
+	struct dmapool_machine *m = dev->m;
+	const char *drv = dev_driver_string(dev);
+	bool show;
+	va_list ap;
+	char *msg = NULL;
+
+	pthread_mutex_lock(&m->dbg_lock);
+	m->dbg_errors++;
+	dev->dbg_errors++;
+	show = (!m->dbg_driver_filter || !strcmp(m->dbg_driver_filter, drv)) &&
+	       (!m->dbg_first_only || m->dbg_shown == 0);
+	if (show)
+		m->dbg_shown++;
+	pthread_mutex_unlock(&m->dbg_lock);
+	if (!show)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	if (!msg)
+		return;
+	report(m, kind, dev, addr, size, "DMA-API: %s %s: %s", drv, dev->name, msg);
+	free(msg);
+}
+
+struct cand {
+	const struct dbg_ref *ref;
+	struct dbg_entry *best;
+	int best_lvl, matches;
+	bool perfect;
+};
+
+static bool pick_cand(struct dbg_entry *e, void *ctx)
+{
+	struct cand *c = ctx;
+	const struct dbg_ref *r = c->ref;
+	int lvl = 0;
+
+	if (e->dma != r->dma)
+		return true;
+	c->matches++;
+	lvl += e->size == r->size;
+	lvl += e->type == r->type;
+	lvl += e->dir == r->dir;
+	lvl += e->sg_call_ents == (r->sg_call_ents > 0 ? r->sg_call_ents : 0);
+	if (lvl == 4) {
+		c->best = e;
+		c->perfect = true;
+		return false;
+	}
+	if (lvl > c->best_lvl || !c->best) {
+		c->best_lvl = lvl;
+		c->best = e;
+	}
+	return true;
+}
+
+/* bucket_find_exact(): a perfect fit, else the only candidate. */
+static struct dbg_entry *find_exact(struct device *dev, const struct dbg_ref *ref)
+{
+	struct cand c = { ref, NULL, -1, 0, false };
+
+	pthread_mutex_lock(&dev->m->dbg_lock);
+	stab(dev->dbg_root, ref->dma, pick_cand, &c);
+	pthread_mutex_unlock(&dev->m->dbg_lock);
+	if (c.perfect || c.matches == 1)
+		return c.best;
+	return NULL;
+}
+
+static uint64_t cpu_pa(struct dmapool_machine *m, const void *cpu)
+{
+	phys_addr_t pa = cpu ? virt_to_phys(m, cpu) : PHYS_NONE;
+
+	return pa == PHYS_NONE ? (uint64_t)(uintptr_t)cpu : pa;
+}
+
+struct dbg_entry *debug_check_unmap(struct device *dev, const struct dbg_ref *ref)
+{
+	struct dmapool_machine *m = dev->m;
+	struct dbg_entry *e = find_exact(dev, ref);
+	unsigned long long a = ref->dma;
+
+	if (!e) {
+		if (ref->dma == DMA_ERR)
+			debug_err(dev, "debug-free-invalid", ref->dma, ref->size,
+				  "device driver tries to free an invalid DMA memory address");
+		else
+			debug_err(dev, "debug-free-unknown", ref->dma, ref->size,
+				  "device driver tries to free DMA memory it has not allocated [device address=0x%016llx] [size=%llu bytes]",
+				  a, (unsigned long long)ref->size);
+		return NULL;
+	}
+	if (ref->size != e->size)
+		debug_err(dev, "debug-free-size", a, ref->size,
+			  "device driver frees DMA memory with different size [device address=0x%016llx] [map size=%llu bytes] [unmap size=%llu bytes]",
+			  a, (unsigned long long)e->size, (unsigned long long)ref->size);
+	if (ref->type != e->type)
+		debug_err(dev, "debug-free-function", a, ref->size,
+			  "device driver frees DMA memory with wrong function [device address=0x%016llx] [size=%llu bytes] [mapped as %s] [unmapped as %s]",
+			  a, (unsigned long long)ref->size, debug_type_name(e->type),
+			  debug_type_name(ref->type));
+	else if ((e->type == DBG_COHERENT || e->type == DBG_NONCOHERENT) &&
+		 cpu_pa(m, ref->cpu) != cpu_pa(m, e->cpu))
+		debug_err(dev, "debug-free-cpu-address", a, ref->size,
+			  "device driver frees DMA memory with different CPU address [device address=0x%016llx] [size=%llu bytes] [cpu alloc address=0x%016llx] [cpu free address=0x%016llx]",
+			  a, (unsigned long long)ref->size,
+			  (unsigned long long)cpu_pa(m, e->cpu),
+			  (unsigned long long)cpu_pa(m, ref->cpu));
+	if (ref->sg_call_ents > 0 && ref->type == DBG_SG &&
+	    ref->sg_call_ents != e->sg_call_ents)
+		debug_err(dev, "debug-free-sg-count", a, ref->size,
+			  "device driver frees DMA sg list with different entry count [map count=%d] [unmap count=%d]",
+			  e->sg_call_ents, ref->sg_call_ents);
+	if (ref->dir != e->dir)
+		debug_err(dev, "debug-free-direction", a, ref->size,
+			  "device driver frees DMA memory with different direction [device address=0x%016llx] [size=%llu bytes] [mapped with %s] [unmapped with %s]",
+			  a, (unsigned long long)ref->size, dir_str(e->dir), dir_str(ref->dir));
+	if (e->map_err == MAP_ERR_NOT_CHECKED)
+		debug_err(dev, "debug-map-error-unchecked", a, ref->size,
+			  "device driver failed to check map error[device address=0x%016llx] [size=%llu bytes] [mapped as %s]",
+			  a, (unsigned long long)ref->size, debug_type_name(e->type));
+	return e;
+}
+
+struct dbg_entry *debug_check_sync(struct device *dev, const struct dbg_ref *ref,
+				   bool to_cpu)
+{
+	struct dbg_entry *e = debug_find(dev, ref->dma, ref->size, -1);
+	unsigned long long a = ref->dma;
+
+	if (e && (e->type == DBG_COHERENT || e->type == DBG_RESOURCE))
+		e = NULL;
+	if (!e) {
+		debug_err(dev, "debug-sync-unknown", a, ref->size,
+			  "device driver tries to sync DMA memory it has not allocated [device address=0x%016llx] [size=%llu bytes]",
+			  a, (unsigned long long)ref->size);
+		return NULL;
+	}
+	if (ref->dma + ref->size > e->dma + e->size)
+		debug_err(dev, "debug-sync-range", a, ref->size,
+			  "device driver syncs DMA memory outside allocated range [device address=0x%016llx] [allocation size=%llu bytes] [sync offset+size=%llu]",
+			  (unsigned long long)e->dma, (unsigned long long)e->size,
+			  (unsigned long long)(ref->dma - e->dma + ref->size));
+	if (e->dir == DMA_BIDIRECTIONAL)
+		return e;
+	if (ref->dir != e->dir)
+		debug_err(dev, "debug-sync-direction", a, ref->size,
+			  "device driver syncs DMA memory with different direction [device address=0x%016llx] [size=%llu bytes] [mapped with %s] [synced with %s]",
+			  a, (unsigned long long)ref->size, dir_str(e->dir), dir_str(ref->dir));
+	if (to_cpu && e->dir != DMA_FROM_DEVICE && ref->dir != DMA_TO_DEVICE)
+		debug_err(dev, "debug-sync-read-only", a, ref->size,
+			  "device driver syncs device read-only DMA memory for cpu [device address=0x%016llx] [size=%llu bytes] [mapped with %s] [synced with %s]",
+			  a, (unsigned long long)ref->size, dir_str(e->dir), dir_str(ref->dir));
+	if (!to_cpu && e->dir != DMA_TO_DEVICE && ref->dir != DMA_FROM_DEVICE)
+		debug_err(dev, "debug-sync-write-only", a, ref->size,
+			  "device driver syncs device write-only DMA memory to device [device address=0x%016llx] [size=%llu bytes] [mapped with %s] [synced with %s]",
+			  a, (unsigned long long)ref->size, dir_str(e->dir), dir_str(ref->dir));
+	if (ref->sg_call_ents > 0 && e->type == DBG_SG &&
+	    ref->sg_call_ents != e->sg_call_ents)
+		debug_err(dev, "debug-sync-sg-count", a, ref->size,
+			  "device driver syncs DMA sg list with different entry count [map count=%d] [sync count=%d]",
+			  e->sg_call_ents, ref->sg_call_ents);
+	return e;
+}
+
+static bool mark_checked(struct dbg_entry *e, void *ctx)
+{
+	dma_addr_t *a = ctx;
+
+	if (e->dma == *a && e->map_err == MAP_ERR_NOT_CHECKED) {
+		e->map_err = MAP_ERR_CHECKED;
+		return false;
+	}
+	return true;
+}
+
+void debug_mapping_error(struct device *dev, dma_addr_t dma)
+{
+	pthread_mutex_lock(&dev->m->dbg_lock);
+	stab(dev->dbg_root, dma, mark_checked, &dma);
+	pthread_mutex_unlock(&dev->m->dbg_lock);
+}
+
+/* ---- active cachelines: open addressing, backward-shift deletion ---- */
+
+#define CLN_MAX_OVERLAP 7
+
+static size_t cln_slot(uint64_t key, size_t cap)
+{
+	return (size_t)(mix64(key) & (cap - 1));
+}
+
+static bool cln_grow(struct dmapool_machine *m)
+{
+	size_t ncap = m->cln.cap ? m->cln.cap * 2 : 256;
+	uint64_t *nk = calloc(ncap, sizeof(*nk));
+	uint8_t *nc = calloc(ncap, 1);
+
+	if (!nk || !nc) {
+		free(nk);
+		free(nc);
+		return false;
+	}
+	for (size_t i = 0; i < m->cln.cap; i++)
+		if (m->cln.key[i]) {
+			size_t j = cln_slot(m->cln.key[i], ncap);
+
+			while (nk[j])
+				j = (j + 1) & (ncap - 1);
+			nk[j] = m->cln.key[i];
+			nc[j] = m->cln.cnt[i];
+		}
+	free(m->cln.key);
+	free(m->cln.cnt);
+	m->cln.key = nk;
+	m->cln.cnt = nc;
+	m->cln.cap = ncap;
+	return true;
+}
+
+static uint64_t cln_of(struct dmapool_machine *m, const struct dbg_entry *e)
+{
+	return (e->orig >> __builtin_ctz(m->prof.cache_line)) + 1;
+}
+
+void debug_cacheline_add(struct device *dev, struct dbg_entry *e,
+			 unsigned long attrs)
+{
+	struct dmapool_machine *m = dev->m;
+	uint64_t key;
+	size_t i;
+	int overlap = -1;
+
+	/* a device that only reads leaves the CPU nothing stale to see */
+	if (!e || e->dir == DMA_TO_DEVICE || e->type == DBG_COHERENT ||
+	    e->type == DBG_RESOURCE)
+		return;
+	key = cln_of(m, e);
+	pthread_mutex_lock(&m->dbg_lock);
+	if ((m->cln.n + 1) * 2 > m->cln.cap && !cln_grow(m)) {
+		pthread_mutex_unlock(&m->dbg_lock);
+		return;
+	}
+	for (i = cln_slot(key, m->cln.cap); m->cln.key[i]; i = (i + 1) & (m->cln.cap - 1))
+		if (m->cln.key[i] == key)
+			break;
+	if (m->cln.key[i]) {
+		if (m->cln.cnt[i] < CLN_MAX_OVERLAP)
+			m->cln.cnt[i]++;
+		overlap = m->cln.cnt[i];
+	} else {
+		m->cln.key[i] = key;
+		m->cln.cnt[i] = 0;
+		m->cln.n++;
+	}
+	e->cln_tracked = true;
+	pthread_mutex_unlock(&m->dbg_lock);
+	if (overlap < 0)
+		return;
+	if (overlap >= CLN_MAX_OVERLAP && !m->cln.warned) {
+		m->cln.warned = true;
+		report(m, "debug-overlap-limit", dev, e->dma, e->size,
+		       "DMA-API: exceeded %d overlapping mappings of cacheline 0x%016llx",
+		       CLN_MAX_OVERLAP, (unsigned long long)(key - 1));
+	}
+	/* add_dma_entry(): not with SKIP_CPU_SYNC, nor when small kmalloc
+	 * buffers are bounced (SWIOTLB makes the overlap harmless) */
+	if (!(attrs & DMA_ATTR_SKIP_CPU_SYNC) &&
+	    !(m->prof.bounce_unaligned_kmalloc && is_swiotlb_active(dev)))
+		debug_err(dev, "debug-overlap", e->dma, e->size,
+			  "cacheline tracking EEXIST, overlapping mappings aren't supported");
+}
+
+void debug_cacheline_del(struct device *dev, struct dbg_entry *e)
+{
+	struct dmapool_machine *m = dev->m;
+	uint64_t key;
+	size_t i, j;
+
+	if (!e || !e->cln_tracked)
+		return;
+	key = cln_of(m, e);
+	pthread_mutex_lock(&m->dbg_lock);
+	for (i = cln_slot(key, m->cln.cap); m->cln.key[i]; i = (i + 1) & (m->cln.cap - 1))
+		if (m->cln.key[i] == key)
+			break;
+	if (!m->cln.key[i]) {
+		pthread_mutex_unlock(&m->dbg_lock);
+		return;
+	}
+	if (m->cln.cnt[i]) {
+		m->cln.cnt[i]--;
+		pthread_mutex_unlock(&m->dbg_lock);
+		return;
+	}
+	/* remove, shifting later members of the run back */
+	m->cln.key[i] = 0;
+	m->cln.n--;
+	for (j = (i + 1) & (m->cln.cap - 1); m->cln.key[j]; j = (j + 1) & (m->cln.cap - 1)) {
+		size_t home = cln_slot(m->cln.key[j], m->cln.cap);
+
+		if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
+			m->cln.key[i] = m->cln.key[j];
+			m->cln.cnt[i] = m->cln.cnt[j];
+			m->cln.key[j] = 0;
+			i = j;
+		}
+	}
+	e->cln_tracked = false;
+	pthread_mutex_unlock(&m->dbg_lock);
+}
+
+bool debug_on_stack(const void *p)
+{
+	pthread_attr_t attr;
+	void *base;
+	size_t size;
+	bool on = false;
+
+	if (pthread_getattr_np(pthread_self(), &attr))
+		return false;
+	if (!pthread_attr_getstack(&attr, &base, &size))
+		on = (const char *)p >= (const char *)base &&
+		     (const char *)p < (const char *)base + size;
+	pthread_attr_destroy(&attr);
+	return on;
+}
+
+/* check_for_illegal_area(): a read-only mapping of a file (the program's
+ * or a library's text and constants). */
+bool debug_in_rodata(const void *p)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[512];
+	bool ro = false;
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long lo, hi;
+		char perms[8];
+		int n = 0;
+
+		if (sscanf(line, "%llx-%llx %7s %*s %*s %*s %n", &lo, &hi, perms, &n) < 3)
+			continue;
+		if ((uintptr_t)p >= lo && (uintptr_t)p < hi) {
+			ro = perms[1] != 'w' && n && line[n] == '/';
+			break;
+		}
+	}
+	fclose(f);
+	return ro;
+}
+
+void debug_free_all(struct dmapool_machine *m)
+{
+	free(m->cln.key);
+	free(m->cln.cnt);
+	memset(&m->cln, 0, sizeof(m->cln));
+	free(m->dbg_driver_filter);
+	m->dbg_driver_filter = NULL;
+}
+
+/* ---- native switches (the kernel's debugfs files) ---- */
+
+DMAPOOL_API void dmapool_debug_set_all_errors(struct dmapool_machine *m, bool all)
+{
+	if (!m)
+		return;
+	pthread_mutex_lock(&m->dbg_lock);
+	m->dbg_first_only = !all;
+	m->dbg_shown = 0;
+	pthread_mutex_unlock(&m->dbg_lock);
+}
+
+DMAPOOL_API int dmapool_debug_set_driver_filter(struct dmapool_machine *m,
+						const char *driver)
+{
+	char *f = NULL;
+
+	if (!m)
+		return -EINVAL;
+	if (driver && *driver && !(f = strdup(driver)))
+		return -ENOMEM;
+	pthread_mutex_lock(&m->dbg_lock);
+	free(m->dbg_driver_filter);
+	m->dbg_driver_filter = f;
+	pthread_mutex_unlock(&m->dbg_lock);
+	return 0;
+}
+
+DMAPOOL_API uint64_t dmapool_debug_error_count(struct dmapool_machine *m,
+					       const struct device *dev)
+{
+	uint64_t n;
+
+	if (!m)
+		return 0;
+	pthread_mutex_lock(&m->dbg_lock);
+	n = dev ? dev->dbg_errors : m->dbg_errors;
+	pthread_mutex_unlock(&m->dbg_lock);
+	return n;
+}
+
+DMAPOOL_API size_t dmapool_debug_live(const struct device *dev)
+{
+	return dev ? debug_count((struct device *)(uintptr_t)dev) : 0;
+}
+
+/*
+ * Driver unbind: the device's managed resources go first (devres: its
+ * dmam_pool_create() pools), then, as at BUS_NOTIFY_UNBOUND_DRIVER, every
+ * allocation and mapping still live is a leak, reported one by one with
+ * the kernel's text, and the tracking forgets them (the memory stays
+ * allocated, as in the kernel).  Returns how many there were.
+ */
+DMAPOOL_API int dmapool_device_release(struct device *dev)
+{
+	struct dbg_entry **v;
+	struct collect c;
+	size_t n;
+
+	if (!dev)
+		return -EINVAL;
+	/* devres first: managed pools go before the bus notifier looks */
+	dmapool_release_device(dev);
+	pthread_mutex_lock(&dev->m->dbg_lock);
+	n = dev->dbg_n;
+	pthread_mutex_unlock(&dev->m->dbg_lock);
+	v = n ? malloc(n * sizeof(*v)) : NULL;
+	if (n && !v)
+		return -ENOMEM;
+	c.v = v;
+	c.cap = n;
+	c.n = 0;
+	if (n)
+		debug_walk(dev, collect_one, &c);
+	for (size_t i = 0; i < c.n; i++)
+		debug_err(dev, "debug-leak", v[i]->dma, v[i]->size,
+			  "device driver has pending DMA allocations while released from device [count=%zu]\nOne of leaked entries details: [device address=0x%016llx] [size=%llu bytes] [mapped with %s] [mapped as %s]",
+			  c.n, (unsigned long long)v[i]->dma,
+			  (unsigned long long)v[i]->size, dir_str(v[i]->dir),
+			  debug_type_name(v[i]->type));
+	free(v);
+	debug_release_device(dev);
+	return (int)c.n;
 }

@@ -635,6 +635,7 @@ struct device {
 	const char *drv_name;	/* bound driver (static string) or NULL */
 	struct dbg_entry *dbg_root;	/* debug.c: live mappings (m->dbg_lock) */
 	size_t dbg_n;
+	uint64_t dbg_errors;		/* DMA-API errors of this device */
 };
 
 int devices_init(struct dmapool_machine *m);
@@ -679,7 +680,11 @@ int fdt_parse_dma_ranges(const void *fdt, int node,
 /* ------------------------------------------------------------------ */
 /* debug.c — live mappings and allocations per device */
 
-enum dbg_type { DBG_SINGLE, DBG_PAGE, DBG_SG, DBG_COHERENT, DBG_RESOURCE };
+/* kernel/dma/debug.c's types: "single" (dma_map_single/page),
+ * "scatter-gather", "coherent", "noncoherent" (dma_alloc_pages),
+ * "resource" */
+enum dbg_type { DBG_SINGLE, DBG_SG, DBG_COHERENT, DBG_NONCOHERENT, DBG_RESOURCE };
+enum dbg_map_err { MAP_ERR_NA, MAP_ERR_NOT_CHECKED, MAP_ERR_CHECKED };
 
 struct dbg_entry {
 	struct dbg_entry *l, *r;
@@ -691,8 +696,11 @@ struct dbg_entry {
 	phys_addr_t orig;	/* the driver's buffer */
 	const void *cpu;	/* coherent allocations: the CPU address */
 	int type, dir;
+	int sg_call_ents;	/* nents passed to dma_map_sg */
+	uint8_t map_err;	/* enum dbg_map_err */
 	bool cpu_owned;		/* streaming: after sync_for_cpu */
 	bool strict;		/* its pages are counted in pm_bank.sown */
+	bool cln_tracked;	/* counted in the active-cacheline table */
 };
 
 /* Copy tmpl into a new entry of dev (NULL: out of memory). */
@@ -710,6 +718,35 @@ struct dbg_entry *debug_find_phys(struct dmapool_machine *m, phys_addr_t lo,
 				  phys_addr_t hi);
 void debug_release_device(struct device *dev);
 size_t debug_count(struct device *dev);
+
+/* The checks of kernel/dma/debug.c (reports "DMA-API: drv dev: ..."). */
+struct dbg_ref {		/* what an unmap, free or sync call says */
+	int type, dir;
+	dma_addr_t dma;
+	size_t size;
+	const void *cpu;	/* coherent frees */
+	int sg_call_ents;	/* sg unmap and sync: -1 when not sg */
+};
+/* check_unmap(): the entry the call frees (reports first), or NULL. */
+struct dbg_entry *debug_check_unmap(struct device *dev, const struct dbg_ref *ref);
+/* check_sync(): the containing entry, or NULL (reported). */
+struct dbg_entry *debug_check_sync(struct device *dev, const struct dbg_ref *ref,
+				   bool to_cpu);
+/* debug_dma_mapping_error(). */
+void debug_mapping_error(struct device *dev, dma_addr_t dma);
+/* The overlapping-cacheline check of add_dma_entry(), and its undo. */
+void debug_cacheline_add(struct device *dev, struct dbg_entry *e,
+			 unsigned long attrs);
+void debug_cacheline_del(struct device *dev, struct dbg_entry *e);
+/* check_for_stack(): is p on the calling thread's stack? */
+bool debug_on_stack(const void *p);
+/* check_for_illegal_area(): in a read-only file mapping (text, rodata)? */
+bool debug_in_rodata(const void *p);
+void debug_err(struct device *dev, const char *kind, uint64_t addr,
+	       uint64_t size, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+const char *debug_type_name(int type);
+void debug_free_all(struct dmapool_machine *m);
 
 /* ------------------------------------------------------------------ */
 /* The machine */
@@ -799,6 +836,16 @@ struct dmapool_machine {
 	struct arm_dma_state *arm;	/* arm_dma.c (profile "arm") */
 	pthread_mutex_t dbg_lock;	/* debug.c: every device's entries */
 	uint64_t dbg_seq;
+	struct {			/* debug.c: active cachelines (dbg_lock) */
+		uint64_t *key;		/* cacheline number + 1, 0 = empty */
+		uint8_t *cnt;
+		size_t cap, n;
+		bool warned;		/* WARN_ONCE: more than 7 overlaps */
+	} cln;
+	uint64_t dbg_errors;		/* error_count */
+	bool dbg_first_only;		/* !all_errors: show only the first */
+	uint64_t dbg_shown;
+	char *dbg_driver_filter;	/* dma_debug_driver= */
 	pthread_mutex_t cache_lock;	/* cache.c: line state, eviction PRNG */
 	uint64_t prng;			/* xorshift state (cache_seed) */
 	int trap_slot;			/* trap.c registry slot, -1 none */

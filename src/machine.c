@@ -462,6 +462,7 @@ static void machine_free(struct dmapool_machine *m)
 	rmem_free_all(m);
 	memblock_free_all(&m->mb);
 	reports_free(m);
+	debug_free_all(m);
 	log_free(&m->log);
 	free(m->bootargs);
 	free(m->fdt);

@@ -64,9 +64,10 @@ static void own(struct device *dev, struct dbg_entry *e, bool device_owns)
 	own_strict(dev, e, device_owns);
 }
 
-static struct dbg_entry *track(struct device *dev, int type, dma_addr_t dma,
-			       size_t size, phys_addr_t orig, int dir,
-			       const void *cpu, bool cpu_owned)
+static struct dbg_entry *track_ex(struct device *dev, int type, dma_addr_t dma,
+				  size_t size, phys_addr_t orig, int dir,
+				  const void *cpu, bool cpu_owned,
+				  unsigned long attrs, int sg_call_ents)
 {
 	struct dbg_entry t, *e;
 
@@ -81,10 +82,21 @@ static struct dbg_entry *track(struct device *dev, int type, dma_addr_t dma,
 	t.dir = dir;
 	t.cpu = cpu;
 	t.cpu_owned = cpu_owned;
+	t.sg_call_ents = sg_call_ents;
+	t.map_err = type == DBG_SINGLE ? MAP_ERR_NOT_CHECKED : MAP_ERR_NA;
 	e = debug_add(dev, &t);
 	if (e && !cpu_owned)
 		own_strict(dev, e, true);
+	if (e && type != DBG_COHERENT && type != DBG_NONCOHERENT)
+		debug_cacheline_add(dev, e, attrs);
 	return e;
+}
+
+static struct dbg_entry *track(struct device *dev, int type, dma_addr_t dma,
+			       size_t size, phys_addr_t orig, int dir,
+			       const void *cpu, bool cpu_owned)
+{
+	return track_ex(dev, type, dma, size, orig, dir, cpu, cpu_owned, 0, 0);
 }
 
 static void untrack(struct device *dev, struct dbg_entry *e)
@@ -92,7 +104,24 @@ static void untrack(struct device *dev, struct dbg_entry *e)
 	if (!e)
 		return;
 	own_strict(dev, e, false);
+	debug_cacheline_del(dev, e);
 	debug_del(dev, e);
+}
+
+/* check_unmap() for one call, then forget the entry it frees. */
+static struct dbg_entry *unmap_check(struct device *dev, int type, dma_addr_t dma,
+				     size_t size, int dir, const void *cpu,
+				     int sg_call_ents)
+{
+	struct dbg_ref ref = { type, dir, dma, size, cpu, sg_call_ents };
+
+	return debug_check_unmap(dev, &ref);
+}
+
+DMAPOOL_API void dmapool_debug_mapping_error(struct device *dev, dma_addr_t dma)
+{
+	if (dev)
+		debug_mapping_error(dev, dma);
 }
 
 DMAPOOL_API void *dma_alloc_attrs(struct device *dev, size_t size,
@@ -147,9 +176,10 @@ DMAPOOL_API void dma_free_attrs(struct device *dev, size_t size,
 		return;
 	m = dev->m;
 	dt_begin(&d, dev, "free", size, 0, attrs);
-	if (cpu_addr)
-		untrack(dev, debug_find_start(dev, dma_handle, DBG_COHERENT));
 	if (dma_release_from_dev_coherent(dev, get_order_sz(m, size), cpu_addr)) {
+		/* the kernel's DMA-API debugging never sees the per-device
+		 * pool; the device-side checks do */
+		untrack(dev, debug_find_start(dev, dma_handle, DBG_COHERENT));
 		dt_step(&d, "dev-coherent", "dma_release_from_dev_coherent", "released",
 			"the address lies in the device's coherent pool: 2^%u pages back to its bitmap",
 			get_order_sz(m, size));
@@ -160,6 +190,8 @@ DMAPOOL_API void dma_free_attrs(struct device *dev, size_t size,
 		dt_step(&d, "free", "dma_free_attrs", "nothing to do", "cpu_addr is NULL");
 		goto out;
 	}
+	untrack(dev, unmap_check(dev, DBG_COHERENT, dma_handle, size,
+				 DMA_BIDIRECTIONAL, cpu_addr, 0));
 	iommu_note(dev, &d);
 	dma_direct_free(dev, size, cpu_addr, dma_handle, attrs, &d);
 	d.ok = true;
@@ -203,7 +235,8 @@ DMAPOOL_API struct page *dma_alloc_pages(struct device *dev, size_t size,
 	if (dma_handle)
 		*dma_handle = phys_to_dma(dev, pa);
 	/* the CPU owns the pages until dma_sync_single_for_device() */
-	track(dev, DBG_PAGE, phys_to_dma(dev, pa), size, pa, dir, NULL, true);
+	track(dev, DBG_NONCOHERENT, phys_to_dma(dev, pa), size, pa, dir,
+	      dmapool_pfn_to_page(m, pa >> m->prof.page_shift), true);
 	dt_result(&d, backend, pa, phys_to_dma(dev, pa), phys_to_virt(m, pa),
 		  DMAPOOL_ATTR_WB);
 out:
@@ -223,11 +256,11 @@ DMAPOOL_API void dma_free_pages(struct device *dev, size_t size,
 	struct dmapool_decision d;
 	phys_addr_t pa;
 
-	(void)dir;
 	if (!dev || !page)
 		return;
 	dt_begin(&d, dev, "free_pages", size, 0, 0);
-	untrack(dev, debug_find_start(dev, dma_handle, DBG_PAGE));
+	untrack(dev, unmap_check(dev, DBG_NONCOHERENT, dma_handle, page_align(dev->m, size),
+				 dir, page, 0));
 	pa = dma_to_phys(dev, dma_handle);
 	dt_step(&d, "pages", "dma_direct_free_pages", "freed",
 		"pages at %#llx (from the handle): CMA area, else buddy",
@@ -606,7 +639,7 @@ static dma_addr_t map_phys_i(struct device *dev, phys_addr_t phys, size_t size,
 	iommu_note(dev, d);
 	cache_entry_ctx = NULL;
 	dma = dma_direct_map_phys(dev, phys, size, dir, attrs, false, d);
-	track(dev, type, dma, size, phys, dir, NULL, false);
+	track_ex(dev, type, dma, size, phys, dir, NULL, false, attrs, 0);
 	return dma;
 }
 
@@ -654,7 +687,7 @@ DMAPOOL_API dma_addr_t dma_map_page_attrs(struct device *dev, struct page *page,
 	}
 	dt_step(d, "memory", "page_to_phys", "ok", "page at %#llx + offset %#zx",
 		(unsigned long long)(phys - offset), offset);
-	dma = map_phys_i(dev, phys, size, dir, attrs, d, DBG_PAGE);
+	dma = map_phys_i(dev, phys, size, dir, attrs, d, DBG_SINGLE);
 	stream_end(dev, d);
 	return dma;
 }
@@ -678,8 +711,8 @@ DMAPOOL_API dma_addr_t dma_map_single_attrs(struct device *dev, void *ptr,
 		dev_warn_once_i(dev, &m->once.map_vmalloc,
 				"rejecting DMA map of vmalloc memory");
 		report(m, "map-vmalloc", dev, (uint64_t)(uintptr_t)ptr, size,
-		       "DMA-API: %s %s: dma_map_single(%p): vmalloc (or remapped) memory is not in the linear map; map its pages with dma_map_page(vmalloc_to_page(...)) or use kmalloc()",
-		       dev_driver_string(dev), dev->name, ptr);
+		       "DMA-API: %s %s: device driver maps memory from vmalloc area [addr=%p] [len=%zu]; vmalloc (or remapped) memory is not in the linear map: map its pages with dma_map_page(vmalloc_to_page(...)) or use kmalloc()",
+		       dev_driver_string(dev), dev->name, ptr, size);
 		dt_begin_map(d, dev, "map", size, dir, attrs);
 		dt_step(d, "memory", "is_vmalloc_addr", "yes: rejected",
 			"the buffer is in the vmalloc area (vmalloc or a remapped buffer)");
@@ -694,9 +727,20 @@ DMAPOOL_API dma_addr_t dma_map_single_attrs(struct device *dev, void *ptr,
 			"the buffer runs past the end of this machine's linear map");
 		klog(m, "libdmapool: %s %s: dma_map_single(%p, %#zx): not in the simulated linear map; allocate the buffer with kmalloc(), __get_free_pages() or alloc_pages()",
 		     dev_driver_string(dev), dev->name, ptr, size);
-		report(m, "map-not-linear", dev, (uint64_t)(uintptr_t)ptr, size,
-		       "DMA-API: %s %s: dma_map_single(%p, size=%#zx): the buffer is not in the simulated linear map (host malloc or stack memory?); allocate it with kmalloc(), __get_free_pages() or alloc_pages()",
-		       dev_driver_string(dev), dev->name, ptr, size);
+		/* debug_dma_map_single() / check_for_stack() /
+		 * check_for_illegal_area(), with the kernel's words */
+		if (debug_on_stack(ptr))
+			report(m, "debug-map-stack", dev, (uint64_t)(uintptr_t)ptr, size,
+			       "DMA-API: %s %s: device driver maps memory from stack [probable addr=%p]; the stack is not in the simulated linear map: allocate the buffer with kmalloc(), __get_free_pages() or alloc_pages()",
+			       dev_driver_string(dev), dev->name, ptr);
+		else if (debug_in_rodata(ptr))
+			report(m, "debug-map-rodata", dev, (uint64_t)(uintptr_t)ptr, size,
+			       "DMA-API: %s %s: device driver maps memory from kernel text or rodata [addr=%p] [len=%zu]; constant data is not in the simulated linear map: copy it into a kmalloc() buffer",
+			       dev_driver_string(dev), dev->name, ptr, size);
+		else
+			report(m, "map-not-linear", dev, (uint64_t)(uintptr_t)ptr, size,
+			       "DMA-API: %s %s: device driver maps memory from invalid area [addr=%p] [len=%zu]; the buffer is not in the simulated linear map (host malloc memory?): allocate it with kmalloc(), __get_free_pages() or alloc_pages()",
+			       dev_driver_string(dev), dev->name, ptr, size);
 		stream_end(dev, d);
 		return DMA_MAPPING_ERROR;
 	}
@@ -721,9 +765,7 @@ DMAPOOL_API void dma_unmap_page_attrs(struct device *dev, dma_addr_t addr,
 		return;
 	dt_begin_map(d, dev, "unmap", size, dir, attrs);
 	iommu_note(dev, d);
-	e = debug_find_start(dev, addr, DBG_SINGLE);
-	if (!e)
-		e = debug_find_start(dev, addr, DBG_PAGE);
+	e = unmap_check(dev, DBG_SINGLE, addr, size, dir, NULL, 0);
 	if ((attrs & DMA_ATTR_SKIP_CPU_SYNC) && dir != DMA_TO_DEVICE &&
 	    !dev_is_dma_coherent_i(dev)) {
 		phys_addr_t pa = dma_to_phys(dev, addr);
@@ -774,7 +816,7 @@ DMAPOOL_API dma_addr_t dma_map_resource(struct device *dev, phys_addr_t phys,
 		"MMIO %#llx+%#zx mapped untranslated, no cache maintenance",
 		(unsigned long long)phys, size);
 	dt_result(d, "direct", phys, dma, NULL, DMAPOOL_ATTR_NONE);
-	track(dev, DBG_RESOURCE, dma, size, phys, dir, NULL, false);
+	track_ex(dev, DBG_RESOURCE, dma, size, phys, dir, NULL, false, attrs, 0);
 	stream_end(dev, d);
 	return dma;
 }
@@ -788,7 +830,7 @@ DMAPOOL_API void dma_unmap_resource(struct device *dev, dma_addr_t addr,
 	if (!dev || !check_dir(dev, dir, "dma_unmap_resource", addr, size))
 		return;
 	dt_begin_map(d, dev, "unmap_resource", size, dir, attrs);
-	untrack(dev, debug_find_start(dev, addr, DBG_RESOURCE));
+	untrack(dev, unmap_check(dev, DBG_RESOURCE, addr, size, dir, NULL, 0));
 	dt_step(d, "direct", "dma_unmap_resource", "nothing to do",
 		"dma-direct keeps no state for a resource mapping");
 	dt_result(d, "direct", addr, addr, NULL, DMAPOOL_ATTR_NONE);
@@ -852,10 +894,14 @@ static void sync_single(struct device *dev, dma_addr_t addr, size_t size,
 		return;
 	dt_begin_map(d, dev, for_device ? "sync_for_device" : "sync_for_cpu",
 		     size, dir, 0);
-	/* ownership changes hands whether or not the sync has work to do */
-	e = debug_find(dev, addr, size, -1);
-	if (e && (e->type == DBG_COHERENT || e->type == DBG_RESOURCE))
-		e = NULL;
+	/* check_sync(); ownership changes hands whether or not the sync has
+	 * work to do */
+	e = NULL;
+	if (valid_dir(dir)) {	/* a bad direction is a BUG_ON before this */
+		struct dbg_ref ref = { DBG_SINGLE, dir, addr, size, NULL, 0 };
+
+		e = debug_check_sync(dev, &ref, !for_device);
+	}
 	if (!for_device)
 		own(dev, e, false);
 	cache_entry_ctx = e;
@@ -945,7 +991,8 @@ static int map_sg_i(struct device *dev, struct scatterlist *sgl, int nents,
 			backend = e.backend;
 		sg->dma_length = sg->length;
 		check_sg_segment(dev, sg);
-		track(dev, DBG_SG, sg->dma_address, sg->dma_length, phys, dir, NULL, false);
+		track_ex(dev, DBG_SG, sg->dma_address, sg->dma_length, phys, dir, NULL,
+			 false, attrs, nents);
 	}
 	if (ret < 0) {
 		/* unwind the mapped entries without syncing */
@@ -1019,7 +1066,8 @@ DMAPOOL_API void dma_unmap_sg_attrs(struct device *dev, struct scatterlist *sgl,
 		return;
 	dt_begin_map(d, dev, "unmap_sg", 0, dir, attrs);
 	for (int i = 0; i < nents && sg; i++, sg = sg_next_i(sg)) {
-		struct dbg_entry *e = debug_find_start(dev, sg->dma_address, DBG_SG);
+		struct dbg_entry *e = unmap_check(dev, DBG_SG, sg->dma_address,
+						  sg->dma_length, dir, NULL, nents);
 
 		if (d) d->size += sg->dma_length;
 		if ((attrs & DMA_ATTR_SKIP_CPU_SYNC) && dir != DMA_TO_DEVICE &&
@@ -1053,7 +1101,9 @@ static void sync_sg(struct device *dev, struct scatterlist *sgl, int nelems,
 
 	for (int i = 0; i < nelems && sg; i++, sg = sg_next_i(sg)) {
 		struct dmapool_decision *dd = i < 4 ? d : NULL;
-		struct dbg_entry *e = debug_find(dev, sg->dma_address, sg->length, DBG_SG);
+		struct dbg_ref ref = { DBG_SG, dir, sg->dma_address, sg->length, NULL, nelems };
+		struct dbg_entry *e = valid_dir(dir) ?
+			debug_check_sync(dev, &ref, !for_device) : NULL;
 
 		if (!for_device)
 			own(dev, e, false);

@@ -182,6 +182,7 @@ static void stale_cpu_missing_sync_for_cpu(void **state)
 	(void)state;
 	fill(p, 2048, 1);
 	a = dma_map_single(nc, p, 2048, DMA_FROM_DEVICE);
+	assert_false(dma_mapping_error(nc, a));
 	dev_writes_pat(nc, a, 2048, 2);
 	/* no dma_sync_single_for_cpu(): the CPU reads its stale lines */
 	assert_true(is_pat(p, 2048, 1));
@@ -222,6 +223,7 @@ static void stale_cpu_every_table(void **state)
 		/* (arm's map invalidates: the CPU's pattern is gone already) */
 		fill(p, 1024, 1);
 		a = dma_map_single(nc, p, 1024, DMA_FROM_DEVICE);
+		assert_false(dma_mapping_error(nc, a));
 		memcpy(before, p, sizeof(before));
 		dev_writes_pat(nc, a, 1024, 2);
 		assert_memory_equal(p, before, sizeof(before));
@@ -249,6 +251,7 @@ static void stale_cpu_bounced(void **state)
 	(void)state;
 	fill(p, 512, 1);
 	a = dma_map_single(nc, p, 512, DMA_FROM_DEVICE);
+	assert_false(dma_mapping_error(nc, a));
 	assert_true(virt_to_phys(p) != a);		/* a slot */
 	dev_writes_pat(nc, a, 512, 2);
 	assert_true(is_pat(p, 512, 1));
@@ -278,6 +281,7 @@ static struct shared shared_setup(struct dmapool_machine *m, struct device *nc)
 	assert_non_null(s.page);
 	fill(s.page, 4096, 1);
 	s.a = dma_map_single(nc, s.page + 32, 256, DMA_FROM_DEVICE);
+	assert_false(dma_mapping_error(nc, s.a));
 	assert_int_equal(s.a, virt_to_phys(s.page) + 32);	/* direct */
 	/* the CPU keeps using its other data next to the buffer */
 	memset(s.page, 0xc1, 32);
@@ -359,6 +363,7 @@ static void no_shared_line_when_aligned(void **state)
 
 	(void)state;
 	a = dma_map_single(nc, page + 64, 256, DMA_FROM_DEVICE);
+	assert_false(dma_mapping_error(nc, a));
 	memset(page, 0xc1, 64);
 	memset(page + 320, 0xc2, 64);
 	dev_writes_pat(nc, a, 256, 2);
@@ -383,6 +388,7 @@ static void cpu_write_lost(void **state)
 
 	(void)state;
 	a = dma_map_single(nc, p, 4096, DMA_FROM_DEVICE);
+	assert_false(dma_mapping_error(nc, a));
 	memset(p + 512, 0x77, 100);			/* the bug */
 	dev_writes_pat(nc, a, 4096, 2);
 	dma_unmap_single(nc, a, 4096, DMA_FROM_DEVICE);
@@ -409,6 +415,7 @@ static struct evict_run evict_once(uint64_t seed)
 	memset(&r, 0, sizeof(r));
 	fill(p, 4096, 1);
 	a = dma_map_single(nc, p, 4096, DMA_FROM_DEVICE);
+	assert_false(dma_mapping_error(nc, a));
 	memset(p, 0x77, 4096);				/* the bug */
 	dev_writes_pat(nc, a, 4096, 2);
 	dma_unmap_single(nc, a, 4096, DMA_FROM_DEVICE);
@@ -468,6 +475,7 @@ static void stress_correct_driver_no_reports(void **state)
 	for (unsigned round = 0; round < 4; round++) {
 		fill(p, 4096, round);
 		a = dma_map_single(nc, p, 4096, DMA_BIDIRECTIONAL);
+		assert_false(dma_mapping_error(nc, a));
 		assert_true(dev_reads_pat(nc, a, 4096, round));
 		dev_writes_pat(nc, a, 4096, round + 10);
 		dma_unmap_single(nc, a, 4096, DMA_BIDIRECTIONAL);
@@ -556,6 +564,7 @@ static void strict_ownership_traps(void **state)
 
 	(void)state;
 	a = dma_map_single(nc, p, 8192, DMA_FROM_DEVICE);
+	assert_false(dma_mapping_error(nc, a));
 	dev_writes_pat(nc, a, 8192, 2);
 	p[4096 + 8] = 1;				/* while the device owns it */
 	assert_int_equal(kinds(m, "cpu-access-device-owned"), 1);
@@ -587,7 +596,9 @@ static void strict_ownership_shared_page(void **state)
 
 	(void)state;
 	a = dma_map_single(nc, page, 2048, DMA_FROM_DEVICE);
+	assert_false(dma_mapping_error(nc, a));
 	b = dma_map_single(nc, page + 2048, 2048, DMA_FROM_DEVICE);
+	assert_false(dma_mapping_error(nc, b));
 	dma_sync_single_for_cpu(nc, a, 2048, DMA_FROM_DEVICE);
 	page[10] = 1;					/* a is the CPU's */
 	assert_int_equal(dmapool_report_count(m), 0);
@@ -612,7 +623,9 @@ static void device_checks(void **state)
 
 	(void)state;
 	t = dma_map_single(nc, p, 512, DMA_TO_DEVICE);
+	assert_false(dma_mapping_error(nc, t));
 	f = dma_map_single(nc, p + 512, 512, DMA_FROM_DEVICE);
+	assert_false(dma_mapping_error(nc, f));
 	assert_int_equal(dmapool_dev_write(nc, t, b, 4), 0);
 	assert_int_equal(kinds(m, "dev-write-to-device"), 1);
 	assert_int_equal(dmapool_dev_read(nc, f, b, 4), 0);
@@ -755,6 +768,7 @@ static void tables_differ_for_device(void **state)
 
 		fill(p, 4096, 1);
 		a = dma_map_single(nc, p, 4096, DMA_FROM_DEVICE);
+		assert_false(dma_mapping_error(nc, a));
 		fill(p, 4096, 5);			/* after the map */
 		dma_sync_single_for_device(nc, a, 4096, DMA_FROM_DEVICE);
 		if (dev_reads_pat(nc, a, 4096, 5) != want[i].survives)
@@ -776,6 +790,7 @@ static void coherent_sees_everything(void **state)
 
 	(void)state;
 	a = dma_map_single(coh, p, 1024, DMA_BIDIRECTIONAL);
+	assert_false(dma_mapping_error(coh, a));
 	fill(p, 1024, 1);				/* after the map: fine */
 	assert_true(dev_reads_pat(coh, a, 1024, 1));
 	dev_writes_pat(coh, a, 1024, 2);

@@ -340,16 +340,26 @@ static const char *log_after(struct dmapool_machine *m, size_t from, const char 
 	return "";
 }
 
+/*
+ * Reports, leaving out DMA-API debugging's "failed to check map error":
+ * these tests map and unmap without dma_mapping_error() on every map to
+ * keep the paths short; test_debug.c covers that check.
+ */
 static size_t reports(struct dmapool_machine *m)
 {
-	return dmapool_report_count(m);
+	return dmapool_report_count(m) -
+	       dmapool_report_count_kind(m, "debug-map-error-unchecked");
 }
 
 static const char *report_last(struct dmapool_machine *m)
 {
-	size_t n = dmapool_report_count(m);
+	struct dmapool_report r;
 
-	return n ? dmapool_report_text(m, n - 1) : "";
+	for (size_t n = dmapool_report_count(m); n--;)
+		if (!dmapool_report_get(m, n, &r) &&
+		    strcmp(r.kind, "debug-map-error-unchecked"))
+			return r.text;
+	return "";
 }
 
 static void fill(void *p, size_t n, unsigned seed)
@@ -1342,7 +1352,7 @@ static void copies_skip_cpu_sync(void **state)
 	assert_true(is_pat(p, 0x300, 1));	/* no copy back */
 	/* what the device wrote never reached the CPU */
 	assert_int_equal(dmapool_report_count_kind(m, "cache-stale-cpu"), 1);
-	assert_int_equal(dmapool_report_count(m), 2);
+	assert_int_equal(reports(m), 2);
 	dmapool_report_clear(m);
 	x = last(nc);
 	assert_string_equal(x.op, "unmap");

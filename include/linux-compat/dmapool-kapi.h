@@ -90,6 +90,8 @@ DMAPOOL_API void dma_unmap_page_attrs(struct device *dev, dma_addr_t addr,
 				      size_t size, enum dma_data_direction dir,
 				      unsigned long attrs);
 /* An inline in the kernel; a function here (it checks the pointer). */
+/* dma_mapping_error()'s half of DMA-API debugging (src/debug.c) */
+DMAPOOL_API void dmapool_debug_mapping_error(struct device *dev, dma_addr_t dma);
 DMAPOOL_API dma_addr_t dma_map_single_attrs(struct device *dev, void *ptr,
 					    size_t size,
 					    enum dma_data_direction dir,

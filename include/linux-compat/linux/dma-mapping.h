@@ -75,9 +75,10 @@ static inline int dma_mmap_wc(struct device *dev, struct vm_area_struct *vma,
 
 #define dma_get_sgtable(d, t, v, h, s) dma_get_sgtable_attrs(d, t, v, h, s, 0)
 
+/* debug_dma_mapping_error() marks the mapping as checked (DMA-API debug) */
 static inline int dma_mapping_error(struct device *dev, dma_addr_t dma_addr)
 {
-	(void)dev;
+	dmapool_debug_mapping_error(dev, dma_addr);
 	return dma_addr == DMA_MAPPING_ERROR ? -12 /* -ENOMEM */ : 0;
 }
 
