@@ -227,6 +227,26 @@ DMAPOOL_API size_t dmapool_debug_live(const struct device *dev);
  */
 DMAPOOL_API int dmapool_device_release(struct device *dev);
 
+/*
+ * Fault injection.  dmapool_fail_nth(n): the n-th memory allocation, mmap
+ * or memfd the library makes on the calling thread fails, once (the
+ * kernel's per-task fail-nth; 0 disarms).  dmapool_fail_nth_get() reads
+ * what is left: 0 once it fired.  DMAPOOL_FAIL_NTH=n arms it for the
+ * thread that loads a machine.  Every API call then fails cleanly (NULL,
+ * DMA_MAPPING_ERROR or -ENOMEM) and leaves the machine usable.
+ *
+ * Forced failures for driver tests, each consumed by the call it hits:
+ * the next streaming map of dev (DMA_MAPPING_ERROR; DMAPOOL_FAIL_MAP=dev,
+ * ...), the next coherent allocation of dev of at least min_size bytes
+ * (NULL; DMAPOOL_FAIL_ALLOC=dev:size), and atomic pools that act empty
+ * until turned off (DMAPOOL_FAIL_ATOMIC=1).  0 or -EINVAL.
+ */
+DMAPOOL_API void dmapool_fail_nth(unsigned long n);
+DMAPOOL_API unsigned long dmapool_fail_nth_get(void);
+DMAPOOL_API int dmapool_fail_next_map(struct device *dev);
+DMAPOOL_API int dmapool_fail_next_alloc(struct device *dev, size_t min_size);
+DMAPOOL_API int dmapool_fail_atomic_pool(struct dmapool_machine *m, bool empty);
+
 /* The boot log, line by line, as the log sink saw it. */
 DMAPOOL_API size_t dmapool_log_count(struct dmapool_machine *m);
 DMAPOOL_API const char *dmapool_log_line(struct dmapool_machine *m, size_t i);

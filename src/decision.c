@@ -10,6 +10,7 @@
  * sink.  A record holds at most DMAPOOL_DECISION_MAX_STEPS stages; later
  * ones are dropped and the last slot says so.
  */
+#define DMAPOOL_FAULT_EXEMPT	/* decision records never fail (fault.c) */
 #include "jsonw.h"
 
 void dt_begin(struct dmapool_decision *d, const struct device *dev,

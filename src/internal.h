@@ -29,6 +29,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/types.h>
 
 #include "dmapool.h"
 #include "linux-compat/dmapool-kdefs.h"
@@ -636,6 +638,8 @@ struct device {
 	struct dbg_entry *dbg_root;	/* debug.c: live mappings (m->dbg_lock) */
 	size_t dbg_n;
 	uint64_t dbg_errors;		/* DMA-API errors of this device */
+	bool fail_next_map;		/* fault.c: forced failures */
+	size_t fail_alloc_min;
 };
 
 int devices_init(struct dmapool_machine *m);
@@ -849,6 +853,7 @@ struct dmapool_machine {
 	pthread_mutex_t cache_lock;	/* cache.c: line state, eviction PRNG */
 	uint64_t prng;			/* xorshift state (cache_seed) */
 	int trap_slot;			/* trap.c registry slot, -1 none */
+	bool fail_atomic;		/* fault.c: the atomic pools act empty */
 };
 
 /* Parse memparse syntax ("64M", "0x1000", "1G"); end set past it. */
@@ -1063,5 +1068,35 @@ phys_addr_t physmem_linear_to_phys(struct dmapool_machine *m, const void *va);
  * (vmalloc keeps its own records); NULL on failure. */
 void *physmem_map_pages_at(struct dmapool_machine *m, phys_addr_t pa,
 			   size_t len, void *at);
+
+/* ------------------------------------------------------------------ */
+/* fault.c — fail_nth and forced failures */
+
+bool fault_fire(void);
+void *fault_malloc(size_t n);
+void *fault_calloc(size_t n, size_t s);
+void *fault_realloc(void *p, size_t n);
+char *fault_strdup(const char *s);
+int fault_asprintf(char **out, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void *fault_mmap(void *a, size_t len, int prot, int flags, int fd, off_t off);
+int fault_memfd_create(const char *name, unsigned int flags);
+/* The forced failure armed for this call, consumed. */
+bool fault_take_map(struct device *dev);
+bool fault_take_alloc(struct device *dev, size_t size);
+void fault_env_apply(struct dmapool_machine *m);
+void fault_env_arm(void);
+
+/* Every allocation and mapping of the library can be made to fail
+ * (dmapool_fail_nth); log.c and decision.c opt out. */
+#ifndef DMAPOOL_FAULT_EXEMPT
+#define malloc(n)		fault_malloc(n)
+#define calloc(n, s)		fault_calloc(n, s)
+#define realloc(p, n)		fault_realloc(p, n)
+#define strdup(s)		fault_strdup(s)
+#define asprintf(...)		fault_asprintf(__VA_ARGS__)
+#define mmap(a, l, p, f, d, o)	fault_mmap(a, l, p, f, d, o)
+#define memfd_create(n, f)	fault_memfd_create(n, f)
+#endif
 
 #endif /* DMAPOOL_INTERNAL_H */

@@ -8,6 +8,7 @@
  * Left out: log levels, rate limiting, and the kernel's "once" flags (the
  * callers keep those where they change what is printed).
  */
+#define DMAPOOL_FAULT_EXEMPT	/* the log never fails (fault.c) */
 #include <signal.h>
 
 #include "internal.h"

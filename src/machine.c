@@ -669,6 +669,7 @@ static int machine_create(const void *blob, size_t size,
 		goto fail;
 	machine_registry_add(m);
 	trap_register(m);
+	fault_env_apply(m);
 	*out = m;
 	return 0;
 fail:
@@ -766,6 +767,7 @@ DMAPOOL_API int dmapool_machine_load(const char *path,
 	if (!path || !out)
 		return -EINVAL;
 	*out = NULL;
+	fault_env_arm();
 	if (access(path, R_OK) < 0)
 		return -ENOENT;
 	pl = strlen(path);

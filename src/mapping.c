@@ -148,6 +148,12 @@ DMAPOOL_API void *dma_alloc_attrs(struct device *dev, size_t size,
 		dt_step(&d, "gfp", "dma_alloc_attrs", "refused", "gfp contains __GFP_COMP");
 		goto out;
 	}
+	if (fault_take_alloc(dev, size)) {
+		dt_step(&d, "fault", "dmapool_fail_next_alloc", "forced failure",
+			"the test armed a failure of this device's next allocation of %#zx bytes or more",
+			size);
+		goto out;
+	}
 	if (dma_alloc_from_dev_coherent(dev, size, &handle, &cpu, &d))
 		goto out;
 	flag &= ~(__GFP_DMA | __GFP_DMA32 | __GFP_HIGHMEM);
@@ -156,11 +162,23 @@ DMAPOOL_API void *dma_alloc_attrs(struct device *dev, size_t size,
 out:
 	if (dma_handle)
 		*dma_handle = cpu ? handle : DMA_ERR;
+	if (cpu && size && handle != DMA_ERR &&
+	    !track(dev, DBG_COHERENT, handle, size, dma_to_phys(dev, handle),
+			  DMA_BIDIRECTIONAL, cpu, false)) {
+		/* no memory to track it: give it back, fail cleanly */
+		struct dmapool_decision u;
+
+		dt_begin(&u, dev, "free", size, 0, attrs);
+		if (!dma_release_from_dev_coherent(dev, get_order_sz(m, size), cpu))
+			dma_direct_free(dev, size, cpu, handle, attrs, &u);
+		cpu = NULL;
+		if (dma_handle)
+			*dma_handle = DMA_ERR;
+		dt_step(&d, "track", "debug_dma_alloc_coherent", "out of memory",
+			"the allocation could not be tracked and was freed again");
+	}
 	if (!cpu)
 		dt_result(&d, "none", PHYS_NONE, DMA_ERR, NULL, DMAPOOL_ATTR_NONE);
-	else
-		track(dev, DBG_COHERENT, handle, size, dma_to_phys(dev, handle),
-		      DMA_BIDIRECTIONAL, cpu, false);
 	dt_end(dev, &d);
 	return cpu;
 }
@@ -235,8 +253,13 @@ DMAPOOL_API struct page *dma_alloc_pages(struct device *dev, size_t size,
 	if (dma_handle)
 		*dma_handle = phys_to_dma(dev, pa);
 	/* the CPU owns the pages until dma_sync_single_for_device() */
-	track(dev, DBG_NONCOHERENT, phys_to_dma(dev, pa), size, pa, dir,
-	      dmapool_pfn_to_page(m, pa >> m->prof.page_shift), true);
+	if (size && phys_to_dma(dev, pa) != DMA_ERR &&
+	    !track(dev, DBG_NONCOHERENT, phys_to_dma(dev, pa), size, pa, dir,
+		   dmapool_pfn_to_page(m, pa >> m->prof.page_shift), true)) {
+		dma_free_contiguous(dev, pa, size);
+		page = NULL;
+		goto out;
+	}
 	dt_result(&d, backend, pa, phys_to_dma(dev, pa), phys_to_virt(m, pa),
 		  DMAPOOL_ATTR_WB);
 out:
@@ -638,8 +661,22 @@ static dma_addr_t map_phys_i(struct device *dev, phys_addr_t phys, size_t size,
 
 	iommu_note(dev, d);
 	cache_entry_ctx = NULL;
+	if (fault_take_map(dev)) {
+		dt_step(d, "fault", "dmapool_fail_next_map", "forced failure",
+			"the test armed a failure of this device's next map");
+		dt_result(d, "none", phys, DMA_ERR, NULL, DMAPOOL_ATTR_NONE);
+		return DMA_ERR;
+	}
 	dma = dma_direct_map_phys(dev, phys, size, dir, attrs, false, d);
-	track_ex(dev, type, dma, size, phys, dir, NULL, false, attrs, 0);
+	if (dma != DMA_ERR && size &&
+	    !track_ex(dev, type, dma, size, phys, dir, NULL, false, attrs, 0)) {
+		/* no memory to track it: undo, fail cleanly */
+		dma_direct_unmap_phys(dev, dma, size, dir,
+				      attrs | DMA_ATTR_SKIP_CPU_SYNC, NULL);
+		dt_step(d, "track", "debug_dma_map_page", "out of memory",
+			"the mapping could not be tracked and was undone");
+		return DMA_ERR;
+	}
 	return dma;
 }
 
@@ -815,8 +852,9 @@ DMAPOOL_API dma_addr_t dma_map_resource(struct device *dev, phys_addr_t phys,
 	dt_step(d, "reach", "dma_capable", "yes",
 		"MMIO %#llx+%#zx mapped untranslated, no cache maintenance",
 		(unsigned long long)phys, size);
-	dt_result(d, "direct", phys, dma, NULL, DMAPOOL_ATTR_NONE);
-	track_ex(dev, DBG_RESOURCE, dma, size, phys, dir, NULL, false, attrs, 0);
+	if (size && !track_ex(dev, DBG_RESOURCE, dma, size, phys, dir, NULL, false, attrs, 0))
+		dma = DMA_ERR;		/* out of memory: nothing to undo */
+	dt_result(d, dma == DMA_ERR ? "none" : "direct", phys, dma, NULL, DMAPOOL_ATTR_NONE);
 	stream_end(dev, d);
 	return dma;
 }
@@ -959,6 +997,13 @@ static int map_sg_i(struct device *dev, struct scatterlist *sgl, int nents,
 
 	dt_begin_map(d, dev, "map_sg", 0, dir, attrs);
 	iommu_note(dev, d);
+	if (fault_take_map(dev)) {
+		dt_step(d, "fault", "dmapool_fail_next_map", "forced failure",
+			"the test armed a failure of this device's next map");
+		dt_result(d, "none", PHYS_NONE, DMA_ERR, NULL, DMAPOOL_ATTR_NONE);
+		stream_end(dev, d);
+		return -ENOMEM;
+	}
 	for (i = 0; i < nents && sg; i++, sg = sg_next_i(sg)) {
 		struct page *pg = (struct page *)(sg->page_link & ~SG_PAGE_LINK_MASK);
 		phys_addr_t phys;
@@ -991,8 +1036,15 @@ static int map_sg_i(struct device *dev, struct scatterlist *sgl, int nents,
 			backend = e.backend;
 		sg->dma_length = sg->length;
 		check_sg_segment(dev, sg);
-		track_ex(dev, DBG_SG, sg->dma_address, sg->dma_length, phys, dir, NULL,
-			 false, attrs, nents);
+		if (sg->dma_length &&
+		    !track_ex(dev, DBG_SG, sg->dma_address, sg->dma_length, phys, dir,
+			      NULL, false, attrs, nents)) {
+			/* no memory to track it: undo this one, unwind the rest */
+			dma_direct_unmap_phys(dev, sg->dma_address, sg->dma_length, dir,
+					      attrs | DMA_ATTR_SKIP_CPU_SYNC, NULL);
+			ret = -ENOMEM;
+			break;
+		}
 	}
 	if (ret < 0) {
 		/* unwind the mapped entries without syncing */

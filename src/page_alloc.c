@@ -588,7 +588,7 @@ int buddy_init(struct dmapool_machine *m)
 	if (!b)
 		return -ENOMEM;
 	n = memblock_free_ranges(&m->mb, &r);
-	if (n && !r) {
+	if (!r) {		/* out of memory (an empty answer is allocated) */
 		buddy_core_destroy(b);
 		return -ENOMEM;
 	}

@@ -378,7 +378,9 @@ phys_addr_t dma_alloc_from_pool(struct device *dev, uint64_t size, void **cpu,
 		void *va;
 
 		pthread_mutex_lock(&m->pool_lock);
-		va = gen_pool_alloc_sim(p->gp, size, &pa);
+		/* dmapool_fail_atomic_pool(): every pool acts full */
+		va = __atomic_load_n(&m->fail_atomic, __ATOMIC_RELAXED) ? NULL :
+			gen_pool_alloc_sim(p->gp, size, &pa);
 		pthread_mutex_unlock(&m->pool_lock);
 		if (!va) {
 			dt_step(d, p->backend, "dma_alloc_from_pool", "full",
