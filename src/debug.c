@@ -16,9 +16,17 @@
  * device owns it after map and sync_for_device, the CPU after
  * sync_for_cpu (unmap ends it).
  *
- * Left out so far: the checks kernel/dma/debug.c makes with these entries
- * at unmap, free and sync time (wrong size, direction or type, unknown
- * address, leaks at driver release).
+ * The checks of kernel/dma/debug.c run on every call with the kernel's
+ * words (docs/debug.md): check_unmap, check_sync, dma_mapping_error()
+ * tracking, the active-cacheline overlap table, stack/rodata maps, leaks
+ * at driver release (dmapool_device_release), err_printk()'s counting,
+ * first-error mode and driver filter.
+ *
+ * Left out: the "Mapped at:" stack traces, the preallocated entry pool
+ * and its "out of memory - disabling" (an entry that cannot be allocated
+ * fails the mapping instead), zero-length mappings (not tracked), and
+ * the dma_debug= / dma_debug_driver= boot arguments (native switches
+ * instead).
  */
 #include <stdarg.h>
 
@@ -385,8 +393,7 @@ void debug_err(struct device *dev, const char *kind, uint64_t addr,
 	dev->dbg_errors++;
 	show = (!m->dbg_driver_filter || !strcmp(m->dbg_driver_filter, drv)) &&
 	       (!m->dbg_first_only || m->dbg_shown == 0);
-	if (show)
-		m->dbg_shown++;
+	m->dbg_shown++;		/* show_num_errors goes down either way */
 	pthread_mutex_unlock(&m->dbg_lock);
 	if (!show)
 		return;
@@ -447,7 +454,11 @@ static struct dbg_entry *find_exact(struct device *dev, const struct dbg_ref *re
 
 static uint64_t cpu_pa(struct dmapool_machine *m, const void *cpu)
 {
-	phys_addr_t pa = cpu ? virt_to_phys(m, cpu) : PHYS_NONE;
+	phys_addr_t pa;
+
+	if (cpu && physmem_is_page(m, cpu))	/* dma_free_pages(): page_to_phys */
+		return (uint64_t)dmapool_page_to_pfn(cpu) << m->prof.page_shift;
+	pa = cpu ? virt_to_phys(m, cpu) : PHYS_NONE;
 
 	return pa == PHYS_NONE ? (uint64_t)(uintptr_t)cpu : pa;
 }
@@ -506,8 +517,6 @@ struct dbg_entry *debug_check_sync(struct device *dev, const struct dbg_ref *ref
 	struct dbg_entry *e = debug_find(dev, ref->dma, ref->size, -1);
 	unsigned long long a = ref->dma;
 
-	if (e && (e->type == DBG_COHERENT || e->type == DBG_RESOURCE))
-		e = NULL;
 	if (!e) {
 		debug_err(dev, "debug-sync-unknown", a, ref->size,
 			  "device driver tries to sync DMA memory it has not allocated [device address=0x%016llx] [size=%llu bytes]",
@@ -524,16 +533,16 @@ struct dbg_entry *debug_check_sync(struct device *dev, const struct dbg_ref *ref
 	if (ref->dir != e->dir)
 		debug_err(dev, "debug-sync-direction", a, ref->size,
 			  "device driver syncs DMA memory with different direction [device address=0x%016llx] [size=%llu bytes] [mapped with %s] [synced with %s]",
-			  a, (unsigned long long)ref->size, dir_str(e->dir), dir_str(ref->dir));
+			  a, (unsigned long long)e->size, dir_str(e->dir), dir_str(ref->dir));
 	if (to_cpu && e->dir != DMA_FROM_DEVICE && ref->dir != DMA_TO_DEVICE)
 		debug_err(dev, "debug-sync-read-only", a, ref->size,
 			  "device driver syncs device read-only DMA memory for cpu [device address=0x%016llx] [size=%llu bytes] [mapped with %s] [synced with %s]",
-			  a, (unsigned long long)ref->size, dir_str(e->dir), dir_str(ref->dir));
+			  a, (unsigned long long)e->size, dir_str(e->dir), dir_str(ref->dir));
 	if (!to_cpu && e->dir != DMA_TO_DEVICE && ref->dir != DMA_FROM_DEVICE)
 		debug_err(dev, "debug-sync-write-only", a, ref->size,
 			  "device driver syncs device write-only DMA memory to device [device address=0x%016llx] [size=%llu bytes] [mapped with %s] [synced with %s]",
-			  a, (unsigned long long)ref->size, dir_str(e->dir), dir_str(ref->dir));
-	if (ref->sg_call_ents > 0 && e->type == DBG_SG &&
+			  a, (unsigned long long)e->size, dir_str(e->dir), dir_str(ref->dir));
+	if (ref->sg_call_ents > 0 && ref->type == DBG_SG &&
 	    ref->sg_call_ents != e->sg_call_ents)
 		debug_err(dev, "debug-sync-sg-count", a, ref->size,
 			  "device driver syncs DMA sg list with different entry count [map count=%d] [sync count=%d]",
@@ -610,8 +619,7 @@ void debug_cacheline_add(struct device *dev, struct dbg_entry *e,
 	int overlap = -1;
 
 	/* a device that only reads leaves the CPU nothing stale to see */
-	if (!e || e->dir == DMA_TO_DEVICE || e->type == DBG_COHERENT ||
-	    e->type == DBG_RESOURCE)
+	if (!e || e->dir == DMA_TO_DEVICE)
 		return;
 	key = cln_of(m, e);
 	pthread_mutex_lock(&m->dbg_lock);
@@ -623,9 +631,10 @@ void debug_cacheline_add(struct device *dev, struct dbg_entry *e,
 		if (m->cln.key[i] == key)
 			break;
 	if (m->cln.key[i]) {
-		if (m->cln.cnt[i] < CLN_MAX_OVERLAP)
-			m->cln.cnt[i]++;
-		overlap = m->cln.cnt[i];
+		/* active_cacheline_inc_overlap(): past 7 it stops counting */
+		overlap = m->cln.cnt[i] + 1;
+		if (overlap <= CLN_MAX_OVERLAP)
+			m->cln.cnt[i] = (uint8_t)overlap;
 	} else {
 		m->cln.key[i] = key;
 		m->cln.cnt[i] = 0;
@@ -635,7 +644,7 @@ void debug_cacheline_add(struct device *dev, struct dbg_entry *e,
 	pthread_mutex_unlock(&m->dbg_lock);
 	if (overlap < 0)
 		return;
-	if (overlap >= CLN_MAX_OVERLAP && !m->cln.warned) {
+	if (overlap > CLN_MAX_OVERLAP && !m->cln.warned) {
 		m->cln.warned = true;
 		report(m, "debug-overlap-limit", dev, e->dma, e->size,
 		       "DMA-API: exceeded %d overlapping mappings of cacheline 0x%016llx",

@@ -83,11 +83,12 @@ static struct dbg_entry *track_ex(struct device *dev, int type, dma_addr_t dma,
 	t.cpu = cpu;
 	t.cpu_owned = cpu_owned;
 	t.sg_call_ents = sg_call_ents;
-	t.map_err = type == DBG_SINGLE ? MAP_ERR_NOT_CHECKED : MAP_ERR_NA;
+	t.map_err = type == DBG_SINGLE || type == DBG_RESOURCE ?
+		MAP_ERR_NOT_CHECKED : MAP_ERR_NA;
 	e = debug_add(dev, &t);
 	if (e && !cpu_owned)
 		own_strict(dev, e, true);
-	if (e && type != DBG_COHERENT && type != DBG_NONCOHERENT)
+	if (e)
 		debug_cacheline_add(dev, e, attrs);
 	return e;
 }
@@ -747,9 +748,9 @@ DMAPOOL_API dma_addr_t dma_map_single_attrs(struct device *dev, void *ptr,
 		/* dev_WARN_ONCE(dev, is_vmalloc_addr(ptr), ...) */
 		dev_warn_once_i(dev, &m->once.map_vmalloc,
 				"rejecting DMA map of vmalloc memory");
-		report(m, "map-vmalloc", dev, (uint64_t)(uintptr_t)ptr, size,
-		       "DMA-API: %s %s: device driver maps memory from vmalloc area [addr=%p] [len=%zu]; vmalloc (or remapped) memory is not in the linear map: map its pages with dma_map_page(vmalloc_to_page(...)) or use kmalloc()",
-		       dev_driver_string(dev), dev->name, ptr, size);
+		debug_err(dev, "map-vmalloc", (uint64_t)(uintptr_t)ptr, size,
+			  "device driver maps memory from vmalloc area [addr=%p] [len=%zu]; vmalloc (or remapped) memory is not in the linear map: map its pages with dma_map_page(vmalloc_to_page(...)) or use kmalloc()",
+			  ptr, size);
 		dt_begin_map(d, dev, "map", size, dir, attrs);
 		dt_step(d, "memory", "is_vmalloc_addr", "yes: rejected",
 			"the buffer is in the vmalloc area (vmalloc or a remapped buffer)");
@@ -767,17 +768,17 @@ DMAPOOL_API dma_addr_t dma_map_single_attrs(struct device *dev, void *ptr,
 		/* debug_dma_map_single() / check_for_stack() /
 		 * check_for_illegal_area(), with the kernel's words */
 		if (debug_on_stack(ptr))
-			report(m, "debug-map-stack", dev, (uint64_t)(uintptr_t)ptr, size,
-			       "DMA-API: %s %s: device driver maps memory from stack [probable addr=%p]; the stack is not in the simulated linear map: allocate the buffer with kmalloc(), __get_free_pages() or alloc_pages()",
-			       dev_driver_string(dev), dev->name, ptr);
+			debug_err(dev, "debug-map-stack", (uint64_t)(uintptr_t)ptr, size,
+				  "device driver maps memory from stack [probable addr=%p]; the stack is not in the simulated linear map: allocate the buffer with kmalloc(), __get_free_pages() or alloc_pages()",
+				  ptr);
 		else if (debug_in_rodata(ptr))
-			report(m, "debug-map-rodata", dev, (uint64_t)(uintptr_t)ptr, size,
-			       "DMA-API: %s %s: device driver maps memory from kernel text or rodata [addr=%p] [len=%zu]; constant data is not in the simulated linear map: copy it into a kmalloc() buffer",
-			       dev_driver_string(dev), dev->name, ptr, size);
+			debug_err(dev, "debug-map-rodata", (uint64_t)(uintptr_t)ptr, size,
+				  "device driver maps memory from kernel text or rodata [addr=%p] [len=%zu]; constant data is not in the simulated linear map: copy it into a kmalloc() buffer",
+				  ptr, size);
 		else
-			report(m, "map-not-linear", dev, (uint64_t)(uintptr_t)ptr, size,
-			       "DMA-API: %s %s: device driver maps memory from invalid area [addr=%p] [len=%zu]; the buffer is not in the simulated linear map (host malloc memory?): allocate it with kmalloc(), __get_free_pages() or alloc_pages()",
-			       dev_driver_string(dev), dev->name, ptr, size);
+			debug_err(dev, "map-not-linear", (uint64_t)(uintptr_t)ptr, size,
+				  "device driver maps memory from invalid area [addr=%p] [len=%zu]; the buffer is not in the simulated linear map (host malloc memory?): allocate it with kmalloc(), __get_free_pages() or alloc_pages()",
+				  ptr, size);
 		stream_end(dev, d);
 		return DMA_MAPPING_ERROR;
 	}
@@ -940,6 +941,8 @@ static void sync_single(struct device *dev, dma_addr_t addr, size_t size,
 
 		e = debug_check_sync(dev, &ref, !for_device);
 	}
+	if (e && (e->type == DBG_COHERENT || e->type == DBG_RESOURCE))
+		e = NULL;	/* no ownership, no cache context */
 	if (!for_device)
 		own(dev, e, false);
 	cache_entry_ctx = e;
@@ -975,15 +978,14 @@ static void check_sg_segment(struct device *dev, const struct scatterlist *sg)
 	uint64_t boundary = dev->seg_boundary ? dev->seg_boundary : ~0ULL;
 
 	if (sg->dma_length > dev->max_seg_size)
-		report(dev->m, "sg-segment-too-long", dev, start, sg->dma_length,
-		       "DMA-API: %s %s: mapping sg segment longer than device claims to support [len=%u] [max=%u]",
-		       dev_driver_string(dev), dev->name, sg->dma_length,
-		       (unsigned int)dev->max_seg_size);
+		debug_err(dev, "sg-segment-too-long", start, sg->dma_length,
+			  "mapping sg segment longer than device claims to support [len=%u] [max=%u]",
+			  sg->dma_length, (unsigned int)dev->max_seg_size);
 	if (sg->dma_length && ((start ^ end) & ~boundary))
-		report(dev->m, "sg-segment-boundary", dev, start, sg->dma_length,
-		       "DMA-API: %s %s: mapping sg segment across boundary [start=0x%016llx] [end=0x%016llx] [boundary=0x%016llx]",
-		       dev_driver_string(dev), dev->name, (unsigned long long)start,
-		       (unsigned long long)end, (unsigned long long)boundary);
+		debug_err(dev, "sg-segment-boundary", start, sg->dma_length,
+			  "mapping sg segment across boundary [start=0x%016llx] [end=0x%016llx] [boundary=0x%016llx]",
+			  (unsigned long long)start, (unsigned long long)end,
+			  (unsigned long long)boundary);
 }
 
 static int map_sg_i(struct device *dev, struct scatterlist *sgl, int nents,
@@ -1156,6 +1158,9 @@ static void sync_sg(struct device *dev, struct scatterlist *sgl, int nelems,
 		struct dbg_ref ref = { DBG_SG, dir, sg->dma_address, sg->length, NULL, nelems };
 		struct dbg_entry *e = valid_dir(dir) ?
 			debug_check_sync(dev, &ref, !for_device) : NULL;
+
+		if (e && (e->type == DBG_COHERENT || e->type == DBG_RESOURCE))
+			e = NULL;
 
 		if (!for_device)
 			own(dev, e, false);
