@@ -42,9 +42,78 @@ static uint64_t mix64(uint64_t x)
 	return x;
 }
 
+#define PRIO(x) mix64((x)->seq)
+
 static uint64_t end_of(const struct dbg_entry *e)
 {
 	return e->dma + e->size;
+}
+
+static size_t h_slot(uint64_t a, size_t cap)
+{
+	return (size_t)(mix64(a) & (cap - 1));
+}
+
+static bool h_insert(struct device *dev, struct dbg_entry *e)
+{
+	size_t i;
+
+	if (dev->dbg_n + 1 > dev->dbg_hcap) {
+		size_t ncap = dev->dbg_hcap ? dev->dbg_hcap * 2 : 64;
+		struct dbg_entry **nh = calloc(ncap, sizeof(*nh));
+
+		if (nh) {
+			for (size_t j = 0; j < dev->dbg_hcap; j++)
+				for (struct dbg_entry *x = dev->dbg_hash[j], *nx; x; x = nx) {
+					nx = x->hnext;
+					i = h_slot(x->dma, ncap);
+					x->hnext = nh[i];
+					nh[i] = x;
+				}
+			free(dev->dbg_hash);
+			dev->dbg_hash = nh;
+			dev->dbg_hcap = ncap;
+		} else if (!dev->dbg_hcap)
+			return false;
+	}
+	i = h_slot(e->dma, dev->dbg_hcap);
+	e->hnext = dev->dbg_hash[i];
+	dev->dbg_hash[i] = e;
+	return true;
+}
+
+static void h_remove(struct device *dev, struct dbg_entry *e)
+{
+	struct dbg_entry **pp = &dev->dbg_hash[h_slot(e->dma, dev->dbg_hcap)];
+
+	while (*pp && *pp != e)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = e->hnext;
+}
+
+/* the entries starting exactly at a, in (dma, seq) order, until fn says stop */
+static void h_each(struct device *dev, uint64_t a,
+		   bool (*fn)(struct dbg_entry *, void *), void *ctx)
+{
+	struct dbg_entry *v[16];
+	size_t n = 0;
+
+	if (!dev->dbg_hcap)
+		return;
+	for (struct dbg_entry *x = dev->dbg_hash[h_slot(a, dev->dbg_hcap)]; x; x = x->hnext)
+		if (x->dma == a && n < 16) {
+			size_t k = n++;
+
+			while (k && v[k - 1]->seq > x->seq) {
+				v[k] = v[k - 1];
+				k--;
+			}
+			v[k] = x;
+		}
+	for (size_t k = 0; k < n; k++)
+		if (!fn(v[k], ctx))
+			return;
 }
 
 static void fix(struct dbg_entry *t)
@@ -88,7 +157,7 @@ static struct dbg_entry *merge(struct dbg_entry *a, struct dbg_entry *b)
 		return b;
 	if (!b)
 		return a;
-	if (a->prio > b->prio) {
+	if (PRIO(a) > PRIO(b)) {
 		a->r = merge(a->r, b);
 		fix(a);
 		return a;
@@ -96,27 +165,6 @@ static struct dbg_entry *merge(struct dbg_entry *a, struct dbg_entry *b)
 	b->l = merge(a, b->l);
 	fix(b);
 	return b;
-}
-
-static struct dbg_entry *insert(struct dbg_entry *t, struct dbg_entry *e)
-{
-	struct dbg_entry *l, *r;
-
-	if (!t)
-		return e;
-	if (e->prio > t->prio) {
-		split(t, e, &l, &r);
-		e->l = l;
-		e->r = r;
-		fix(e);
-		return e;
-	}
-	if (key_less(e, t))
-		t->l = insert(t->l, e);
-	else
-		t->r = insert(t->r, e);
-	fix(t);
-	return t;
 }
 
 static struct dbg_entry *erase(struct dbg_entry *t, const struct dbg_entry *e)
@@ -133,23 +181,79 @@ static struct dbg_entry *erase(struct dbg_entry *t, const struct dbg_entry *e)
 	return t;
 }
 
-struct dbg_entry *debug_add(struct device *dev, const struct dbg_entry *tmpl)
+/* iterative insert, max_end raised on the way down (no sibling reads) */
+static void insert_it(struct dbg_entry **pp, struct dbg_entry *e)
+{
+	uint64_t end = end_of(e);
+	struct dbg_entry *t;
+
+	while ((t = *pp) && !(PRIO(e) > PRIO(t))) {
+		if (t->max_end < end)
+			t->max_end = end;
+		pp = key_less(e, t) ? &t->l : &t->r;
+	}
+	if (t)
+		split(t, e, &e->l, &e->r);
+	fix(e);
+	*pp = e;
+}
+
+/* iterative erase, max_end refreshed bottom-up until unchanged */
+static void erase_it(struct dbg_entry **root, struct dbg_entry *e)
+{
+	struct dbg_entry *path[256], **pp = root, *t;
+	int n = 0;
+
+	while ((t = *pp) != e) {
+		if (!t)
+			return;
+		if (n == 256) {
+			*root = erase(*root, e);
+			return;
+		}
+		path[n++] = t;
+		pp = key_less(e, t) ? &t->l : &t->r;
+	}
+	*pp = merge(e->l, e->r);
+	while (n--) {
+		uint64_t old = path[n]->max_end;
+
+		fix(path[n]);
+		if (path[n]->max_end == old)
+			break;
+	}
+}
+
+static int cln_add_locked(struct dmapool_machine *m, struct dbg_entry *e);
+static void cln_report(struct device *dev, struct dbg_entry *e,
+		       unsigned long attrs, int overlap);
+static void cln_del_locked(struct dmapool_machine *m, struct dbg_entry *e);
+
+struct dbg_entry *debug_add(struct device *dev, const struct dbg_entry *tmpl,
+			    unsigned long attrs)
 {
 	struct dmapool_machine *m = dev->m;
 	struct dbg_entry *e = malloc(sizeof(*e));
+	int overlap;
 
 	if (!e)
 		return NULL;
 	*e = *tmpl;
 	e->l = e->r = NULL;
-	e->dev = dev;
+	e->cln_tracked = false;
 	pthread_mutex_lock(&m->dbg_lock);
 	e->seq = ++m->dbg_seq;
-	e->prio = mix64(e->seq);
 	e->max_end = end_of(e);
-	dev->dbg_root = insert(dev->dbg_root, e);
+	if (!h_insert(dev, e)) {
+		pthread_mutex_unlock(&m->dbg_lock);
+		free(e);
+		return NULL;
+	}
+	insert_it(&dev->dbg_root, e);
 	dev->dbg_n++;
+	overlap = cln_add_locked(m, e);
 	pthread_mutex_unlock(&m->dbg_lock);
+	cln_report(dev, e, attrs, overlap);
 	return e;
 }
 
@@ -160,7 +264,9 @@ void debug_del(struct device *dev, struct dbg_entry *e)
 	if (!e)
 		return;
 	pthread_mutex_lock(&m->dbg_lock);
-	dev->dbg_root = erase(dev->dbg_root, e);
+	cln_del_locked(m, e);
+	erase_it(&dev->dbg_root, e);
+	h_remove(dev, e);
 	dev->dbg_n--;
 	pthread_mutex_unlock(&m->dbg_lock);
 	free(e);
@@ -238,7 +344,7 @@ struct dbg_entry *debug_find_start(struct device *dev, dma_addr_t a, int type)
 	struct exact x = { a, type, NULL };
 
 	pthread_mutex_lock(&dev->m->dbg_lock);
-	stab(dev->dbg_root, a, pick_exact, &x);
+	h_each(dev, a, pick_exact, &x);
 	pthread_mutex_unlock(&dev->m->dbg_lock);
 	return x.e;
 }
@@ -276,12 +382,15 @@ static void pick_phys(struct dbg_entry *e, void *ctx)
 }
 
 struct dbg_entry *debug_find_phys(struct dmapool_machine *m, phys_addr_t lo,
-				  phys_addr_t hi)
+				  phys_addr_t hi, struct device **dev)
 {
 	struct by_phys p = { lo, hi, NULL };
 
-	for (size_t i = 0; i < m->n_devs && !p.e; i++)
+	for (size_t i = 0; i < m->n_devs && !p.e; i++) {
 		debug_walk(m->devs[i], pick_phys, &p);
+		if (p.e)
+			*dev = m->devs[i];
+	}
 	return p.e;
 }
 
@@ -330,14 +439,19 @@ void debug_release_device(struct device *dev)
 		struct collect c = { v, n, 0 };
 
 		debug_walk(dev, collect_one, &c);
+		pthread_mutex_lock(&dev->m->dbg_lock);
 		for (size_t i = 0; i < c.n; i++)
-			debug_cacheline_del(dev, v[i]);
+			cln_del_locked(dev->m, v[i]);
+		pthread_mutex_unlock(&dev->m->dbg_lock);
 		free(v);
 	}
 	debug_walk(dev, undo_state, dev);
 	pthread_mutex_lock(&dev->m->dbg_lock);
 	free_tree(dev->dbg_root);
 	dev->dbg_root = NULL;
+	free(dev->dbg_hash);
+	dev->dbg_hash = NULL;
+	dev->dbg_hcap = 0;
 	dev->dbg_n = 0;
 	pthread_mutex_unlock(&dev->m->dbg_lock);
 }
@@ -445,7 +559,7 @@ static struct dbg_entry *find_exact(struct device *dev, const struct dbg_ref *re
 	struct cand c = { ref, NULL, -1, 0, false };
 
 	pthread_mutex_lock(&dev->m->dbg_lock);
-	stab(dev->dbg_root, ref->dma, pick_cand, &c);
+	h_each(dev, ref->dma, pick_cand, &c);
 	pthread_mutex_unlock(&dev->m->dbg_lock);
 	if (c.perfect || c.matches == 1)
 		return c.best;
@@ -564,13 +678,17 @@ static bool mark_checked(struct dbg_entry *e, void *ctx)
 void debug_mapping_error(struct device *dev, dma_addr_t dma)
 {
 	pthread_mutex_lock(&dev->m->dbg_lock);
-	stab(dev->dbg_root, dma, mark_checked, &dma);
+	h_each(dev, dma, mark_checked, &dma);
 	pthread_mutex_unlock(&dev->m->dbg_lock);
 }
 
-/* ---- active cachelines: open addressing, backward-shift deletion ---- */
+/* ---- active cachelines: open addressing, backward-shift deletion ----
+ * One word per slot: the cache-line number + 1 in the low 61 bits, the
+ * overlap count (0..7, the kernel's 3 tag bits) in the top 3. */
 
 #define CLN_MAX_OVERLAP 7
+#define CLN_KEY(w)	((w) & ((1ULL << 61) - 1))
+#define CLN_CNT(w)	((unsigned)((w) >> 61))
 
 static size_t cln_slot(uint64_t key, size_t cap)
 {
@@ -581,26 +699,19 @@ static bool cln_grow(struct dmapool_machine *m)
 {
 	size_t ncap = m->cln.cap ? m->cln.cap * 2 : 256;
 	uint64_t *nk = calloc(ncap, sizeof(*nk));
-	uint8_t *nc = calloc(ncap, 1);
 
-	if (!nk || !nc) {
-		free(nk);
-		free(nc);
+	if (!nk)
 		return false;
-	}
 	for (size_t i = 0; i < m->cln.cap; i++)
 		if (m->cln.key[i]) {
-			size_t j = cln_slot(m->cln.key[i], ncap);
+			size_t j = cln_slot(CLN_KEY(m->cln.key[i]), ncap);
 
 			while (nk[j])
 				j = (j + 1) & (ncap - 1);
 			nk[j] = m->cln.key[i];
-			nc[j] = m->cln.cnt[i];
 		}
 	free(m->cln.key);
-	free(m->cln.cnt);
 	m->cln.key = nk;
-	m->cln.cnt = nc;
 	m->cln.cap = ncap;
 	return true;
 }
@@ -610,91 +721,95 @@ static uint64_t cln_of(struct dmapool_machine *m, const struct dbg_entry *e)
 	return (e->orig >> __builtin_ctz(m->prof.cache_line)) + 1;
 }
 
-void debug_cacheline_add(struct device *dev, struct dbg_entry *e,
-			 unsigned long attrs)
+static size_t cln_find(struct dmapool_machine *m, uint64_t key)
 {
-	struct dmapool_machine *m = dev->m;
+	size_t i;
+
+	for (i = cln_slot(key, m->cln.cap); m->cln.key[i]; i = (i + 1) & (m->cln.cap - 1))
+		if (CLN_KEY(m->cln.key[i]) == key)
+			break;
+	return i;
+}
+
+/* Under dbg_lock: count e's line; the overlap count it found (-1: the
+ * line was free, or e is not counted). */
+static int cln_add_locked(struct dmapool_machine *m, struct dbg_entry *e)
+{
 	uint64_t key;
 	size_t i;
 	int overlap = -1;
 
 	/* a device that only reads leaves the CPU nothing stale to see */
-	if (!e || e->dir == DMA_TO_DEVICE)
-		return;
+	if (e->dir == DMA_TO_DEVICE)
+		return -1;
+	if ((m->cln.n + 1) * 4 > m->cln.cap * 3 && !cln_grow(m))
+		return -1;
 	key = cln_of(m, e);
-	pthread_mutex_lock(&m->dbg_lock);
-	if ((m->cln.n + 1) * 2 > m->cln.cap && !cln_grow(m)) {
-		pthread_mutex_unlock(&m->dbg_lock);
-		return;
-	}
-	for (i = cln_slot(key, m->cln.cap); m->cln.key[i]; i = (i + 1) & (m->cln.cap - 1))
-		if (m->cln.key[i] == key)
-			break;
+	i = cln_find(m, key);
 	if (m->cln.key[i]) {
 		/* active_cacheline_inc_overlap(): past 7 it stops counting */
-		overlap = m->cln.cnt[i] + 1;
+		overlap = (int)CLN_CNT(m->cln.key[i]) + 1;
 		if (overlap <= CLN_MAX_OVERLAP)
-			m->cln.cnt[i] = (uint8_t)overlap;
+			m->cln.key[i] = key | (uint64_t)overlap << 61;
 	} else {
 		m->cln.key[i] = key;
-		m->cln.cnt[i] = 0;
 		m->cln.n++;
 	}
 	e->cln_tracked = true;
-	pthread_mutex_unlock(&m->dbg_lock);
+	return overlap;
+}
+
+/* add_dma_entry()'s reports, outside the lock. */
+static void cln_report(struct device *dev, struct dbg_entry *e,
+		       unsigned long attrs, int overlap)
+{
+	struct dmapool_machine *m = dev->m;
+
 	if (overlap < 0)
 		return;
 	if (overlap > CLN_MAX_OVERLAP && !m->cln.warned) {
 		m->cln.warned = true;
 		report(m, "debug-overlap-limit", dev, e->dma, e->size,
 		       "DMA-API: exceeded %d overlapping mappings of cacheline 0x%016llx",
-		       CLN_MAX_OVERLAP, (unsigned long long)(key - 1));
+		       CLN_MAX_OVERLAP, (unsigned long long)(cln_of(m, e) - 1));
 	}
-	/* add_dma_entry(): not with SKIP_CPU_SYNC, nor when small kmalloc
-	 * buffers are bounced (SWIOTLB makes the overlap harmless) */
+	/* not with SKIP_CPU_SYNC, nor when small kmalloc buffers are
+	 * bounced (SWIOTLB makes the overlap harmless) */
 	if (!(attrs & DMA_ATTR_SKIP_CPU_SYNC) &&
 	    !(m->prof.bounce_unaligned_kmalloc && is_swiotlb_active(dev)))
 		debug_err(dev, "debug-overlap", e->dma, e->size,
 			  "cacheline tracking EEXIST, overlapping mappings aren't supported");
 }
 
-void debug_cacheline_del(struct device *dev, struct dbg_entry *e)
+/* Under dbg_lock: uncount e's line. */
+static void cln_del_locked(struct dmapool_machine *m, struct dbg_entry *e)
 {
-	struct dmapool_machine *m = dev->m;
 	uint64_t key;
 	size_t i, j;
 
-	if (!e || !e->cln_tracked)
+	if (!e->cln_tracked)
 		return;
+	e->cln_tracked = false;
 	key = cln_of(m, e);
-	pthread_mutex_lock(&m->dbg_lock);
-	for (i = cln_slot(key, m->cln.cap); m->cln.key[i]; i = (i + 1) & (m->cln.cap - 1))
-		if (m->cln.key[i] == key)
-			break;
-	if (!m->cln.key[i]) {
-		pthread_mutex_unlock(&m->dbg_lock);
+	i = cln_find(m, key);
+	if (!m->cln.key[i])
 		return;
-	}
-	if (m->cln.cnt[i]) {
-		m->cln.cnt[i]--;
-		pthread_mutex_unlock(&m->dbg_lock);
+	if (CLN_CNT(m->cln.key[i])) {
+		m->cln.key[i] = key | (uint64_t)(CLN_CNT(m->cln.key[i]) - 1) << 61;
 		return;
 	}
 	/* remove, shifting later members of the run back */
 	m->cln.key[i] = 0;
 	m->cln.n--;
 	for (j = (i + 1) & (m->cln.cap - 1); m->cln.key[j]; j = (j + 1) & (m->cln.cap - 1)) {
-		size_t home = cln_slot(m->cln.key[j], m->cln.cap);
+		size_t home = cln_slot(CLN_KEY(m->cln.key[j]), m->cln.cap);
 
 		if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
 			m->cln.key[i] = m->cln.key[j];
-			m->cln.cnt[i] = m->cln.cnt[j];
 			m->cln.key[j] = 0;
 			i = j;
 		}
 	}
-	e->cln_tracked = false;
-	pthread_mutex_unlock(&m->dbg_lock);
 }
 
 bool debug_on_stack(const void *p)
@@ -742,7 +857,6 @@ bool debug_in_rodata(const void *p)
 void debug_free_all(struct dmapool_machine *m)
 {
 	free(m->cln.key);
-	free(m->cln.cnt);
 	memset(&m->cln, 0, sizeof(m->cln));
 	free(m->dbg_driver_filter);
 	m->dbg_driver_filter = NULL;

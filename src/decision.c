@@ -50,8 +50,8 @@ void dt_result_phys(struct dmapool_decision *d, phys_addr_t bounce)
 		d->bounce = bounce;
 }
 
-void dt_step(struct dmapool_decision *d, const char *stage, const char *func,
-	     const char *answer, const char *cond_fmt, ...)
+void dt_step_i(struct dmapool_decision *d, const char *stage, const char *func,
+	       const char *answer, const char *cond_fmt, ...)
 {
 	struct dmapool_decision_step *st;
 	va_list ap;

@@ -637,6 +637,8 @@ struct device {
 	const char *drv_name;	/* bound driver (static string) or NULL */
 	struct dbg_entry *dbg_root;	/* debug.c: live mappings (m->dbg_lock) */
 	size_t dbg_n;
+	struct dbg_entry **dbg_hash;	/* debug.c: exact-address hash */
+	size_t dbg_hcap;
 	uint64_t dbg_errors;		/* DMA-API errors of this device */
 	bool fail_next_map;		/* fault.c: forced failures */
 	size_t fail_alloc_min;
@@ -692,14 +694,13 @@ enum dbg_map_err { MAP_ERR_NA, MAP_ERR_NOT_CHECKED, MAP_ERR_CHECKED };
 
 struct dbg_entry {
 	struct dbg_entry *l, *r;
-	uint64_t prio, seq, max_end;
-	struct device *dev;
+	struct dbg_entry *hnext;	/* debug.c: exact-address hash chain */
+	uint64_t seq, max_end;
 	dma_addr_t dma;
 	size_t size;
-	phys_addr_t pa;		/* what the device reaches (the slot if bounced) */
 	phys_addr_t orig;	/* the driver's buffer */
 	const void *cpu;	/* coherent allocations: the CPU address */
-	int type, dir;
+	int8_t type, dir;
 	int sg_call_ents;	/* nents passed to dma_map_sg */
 	uint8_t map_err;	/* enum dbg_map_err */
 	bool cpu_owned;		/* streaming: after sync_for_cpu */
@@ -707,8 +708,10 @@ struct dbg_entry {
 	bool cln_tracked;	/* counted in the active-cacheline table */
 };
 
-/* Copy tmpl into a new entry of dev (NULL: out of memory). */
-struct dbg_entry *debug_add(struct device *dev, const struct dbg_entry *tmpl);
+/* Copy tmpl into a new entry of dev and count it in the active-cacheline
+ * table (add_dma_entry(), reports with attrs' rules); NULL: out of memory. */
+struct dbg_entry *debug_add(struct device *dev, const struct dbg_entry *tmpl,
+			    unsigned long attrs);
 void debug_del(struct device *dev, struct dbg_entry *e);
 /* The entry containing [a, a+len) best (type -1: any), or NULL. */
 struct dbg_entry *debug_find(struct device *dev, dma_addr_t a, size_t len,
@@ -719,7 +722,7 @@ void debug_walk(struct device *dev, void (*fn)(struct dbg_entry *, void *),
 		void *ctx);
 /* A device-owned streaming entry whose buffer meets [lo, hi), any device. */
 struct dbg_entry *debug_find_phys(struct dmapool_machine *m, phys_addr_t lo,
-				  phys_addr_t hi);
+				  phys_addr_t hi, struct device **dev);
 void debug_release_device(struct device *dev);
 size_t debug_count(struct device *dev);
 
@@ -738,10 +741,6 @@ struct dbg_entry *debug_check_sync(struct device *dev, const struct dbg_ref *ref
 				   bool to_cpu);
 /* debug_dma_mapping_error(). */
 void debug_mapping_error(struct device *dev, dma_addr_t dma);
-/* The overlapping-cacheline check of add_dma_entry(), and its undo. */
-void debug_cacheline_add(struct device *dev, struct dbg_entry *e,
-			 unsigned long attrs);
-void debug_cacheline_del(struct device *dev, struct dbg_entry *e);
 /* check_for_stack(): is p on the calling thread's stack? */
 bool debug_on_stack(const void *p);
 /* check_for_illegal_area(): in a read-only file mapping (text, rodata)? */
@@ -841,8 +840,7 @@ struct dmapool_machine {
 	pthread_mutex_t dbg_lock;	/* debug.c: every device's entries */
 	uint64_t dbg_seq;
 	struct {			/* debug.c: active cachelines (dbg_lock) */
-		uint64_t *key;		/* cacheline number + 1, 0 = empty */
-		uint8_t *cnt;
+		uint64_t *key;		/* line number + 1 | overlap << 61; 0 empty */
 		size_t cap, n;
 		bool warned;		/* WARN_ONCE: more than 7 overlaps */
 	} cln;
@@ -897,9 +895,16 @@ void rmem_dma_device_release(struct reserved_mem *rmem, struct device *dev);
 void dt_begin(struct dmapool_decision *d, const struct device *dev,
 	      const char *op, uint64_t size, unsigned gfp, unsigned long attrs);
 /* One visited stage: the condition tested and the answer. */
-void dt_step(struct dmapool_decision *d, const char *stage, const char *func,
-	     const char *answer, const char *cond_fmt, ...)
+void dt_step_i(struct dmapool_decision *d, const char *stage, const char *func,
+	       const char *answer, const char *cond_fmt, ...)
 	__attribute__((format(printf, 5, 6)));
+/* No call at all when the call is not traced (d == NULL): the hot paths
+ * pass many arguments. */
+#define dt_step(d, ...)	do {						\
+		struct dmapool_decision *dt_d_ = (d);			\
+		if (dt_d_)						\
+			dt_step_i(dt_d_, __VA_ARGS__);			\
+	} while (0)
 void dt_result(struct dmapool_decision *d, const char *backend, phys_addr_t pa,
 	       dma_addr_t dma, const void *cpu, enum dmapool_attr attr);
 /* Store as the device's last decision and call the sink. */

@@ -78,18 +78,15 @@ static struct dbg_entry *track_ex(struct device *dev, int type, dma_addr_t dma,
 	t.dma = dma;
 	t.size = size;
 	t.orig = orig;
-	t.pa = dma_to_phys(dev, dma);
 	t.dir = dir;
 	t.cpu = cpu;
 	t.cpu_owned = cpu_owned;
 	t.sg_call_ents = sg_call_ents;
 	t.map_err = type == DBG_SINGLE || type == DBG_RESOURCE ?
 		MAP_ERR_NOT_CHECKED : MAP_ERR_NA;
-	e = debug_add(dev, &t);
+	e = debug_add(dev, &t, attrs);
 	if (e && !cpu_owned)
 		own_strict(dev, e, true);
-	if (e)
-		debug_cacheline_add(dev, e, attrs);
 	return e;
 }
 
@@ -105,7 +102,6 @@ static void untrack(struct device *dev, struct dbg_entry *e)
 	if (!e)
 		return;
 	own_strict(dev, e, false);
-	debug_cacheline_del(dev, e);
 	debug_del(dev, e);
 }
 

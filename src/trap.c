@@ -96,7 +96,8 @@ static bool handle(struct dmapool_machine *m, uint8_t *a, int w)
 				  "[phys=0x%llx] [cpu=%p] CPU %s through the cacheable linear alias of memory that has a non-cacheable (WC or UC) mapping: the two views do not see each other's data. Fix: use only the pointer dma_alloc_*() or memremap() returned.",
 				  (unsigned long long)pa, (void *)a, access_word(w));
 		} else {
-			struct dbg_entry *e = debug_find_phys(m, pa, pa + 1);
+			struct device *d = NULL;
+			struct dbg_entry *e = debug_find_phys(m, pa, pa + 1, &d);
 
 			/* Another buffer on the page is the device's, not this
 			 * byte: page granularity.  Let the access through
@@ -104,10 +105,10 @@ static bool handle(struct dmapool_machine *m, uint8_t *a, int w)
 			 * again. */
 			if (!e)
 				return true;
-			report_ex(m, "cpu-access-device-owned", e ? e->dev : NULL,
+			report_ex(m, "cpu-access-device-owned", d,
 				  e ? e->dma : pa, e ? e->size : 1, pa, PHYS_NONE,
 				  "[device=%s] [dma=0x%llx] [phys=0x%llx] [size=%zu] [cpu=%p] CPU %s to a buffer the device owns (mapped or synced for the device, not yet synced back): it races with the transfer. Fix: call dma_sync_single_for_cpu() or unmap before the CPU touches the buffer.",
-				  e ? e->dev->name : "?",
+				  d->name,
 				  (unsigned long long)(e ? e->dma : 0),
 				  (unsigned long long)pa, e ? e->size : (size_t)0,
 				  (void *)a, access_word(w));
