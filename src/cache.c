@@ -174,6 +174,15 @@ struct cache_ctx {
 	struct acc dirty_read, stale_cpu, shared, evict, lost;
 };
 
+/* dev is NULL for arch_dma_prep_coherent(); the accumulators start at 0 */
+static void ctx_init(struct cache_ctx *c, struct dmapool_machine *m,
+		     struct device *dev, const struct dbg_entry *e,
+		     phys_addr_t pa, size_t size, bool for_device)
+{
+	*c = (struct cache_ctx){ .m = m, .dev = dev, .e = e, .pa = pa,
+				 .size = size, .for_device = for_device };
+}
+
 /* Count bytes i in [from, to) of line l where a[i] != b[i]. */
 static void acc_diff(struct acc *ac, const struct pm_bank *b, uint64_t l,
 		     const uint8_t *x, const uint8_t *y, unsigned from, unsigned to)
@@ -427,18 +436,12 @@ static void cache_maintain(struct dmapool_machine *m, struct device *dev,
 	b = physmem_bank(m, pa, size);
 	if (!b)
 		return;			/* outside RAM: nothing cached */
-	memset(&c, 0, sizeof(c));
-	c.m = m;
-	c.dev = dev;
-	c.pa = pa;
-	c.size = size;
-	c.for_device = for_device;
+	ctx_init(&c, m, dev, dev ? cache_entry_ctx : NULL, pa, size, for_device);
 	pthread_mutex_lock(&m->cache_lock);
 	if (!snap_ready(b)) {
 		pthread_mutex_unlock(&m->cache_lock);
 		return;
 	}
-	c.e = dev ? cache_entry_ctx : NULL;
 	{
 		size_t L = (size_t)1 << b->lshift;
 		uint64_t l0 = (pa - b->base) >> b->lshift;
@@ -561,12 +564,7 @@ void cache_dev_access(struct device *dev, const struct dbg_entry *e,
 			write ? memcpy(p, buf, len) : memcpy(buf, p, len);
 		return;
 	}
-	memset(&c, 0, sizeof(c));
-	c.m = m;
-	c.dev = dev;
-	c.e = e;
-	c.pa = pa;
-	c.size = len;
+	ctx_init(&c, m, dev, e, pa, len, false);
 	L = (size_t)1 << b->lshift;
 	pthread_mutex_lock(&m->cache_lock);
 	if (!snap_ready(b)) {
@@ -652,12 +650,7 @@ void cache_check_stale(struct device *dev, const struct dbg_entry *e,
 
 	if (!b || !size || !b->snap)
 		return;
-	memset(&c, 0, sizeof(c));
-	c.m = m;
-	c.dev = dev;
-	c.e = e;
-	c.pa = pa;
-	c.size = size;
+	ctx_init(&c, m, dev, e, pa, size, false);
 	L = (size_t)1 << b->lshift;
 	pthread_mutex_lock(&m->cache_lock);
 	for (uint64_t l = (pa - b->base) >> b->lshift;

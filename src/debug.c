@@ -376,8 +376,7 @@ static void pick_phys(struct dbg_entry *e, void *ctx)
 {
 	struct by_phys *p = ctx;
 
-	if (!p->e && e->type != DBG_COHERENT && e->type != DBG_RESOURCE &&
-	    !e->cpu_owned && e->orig < p->hi && e->orig + e->size > p->lo)
+	if (!p->e && dbg_streaming(e) && !e->cpu_owned && e->orig < p->hi && e->orig + e->size > p->lo)
 		p->e = e;
 }
 

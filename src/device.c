@@ -777,7 +777,7 @@ static int dev_access(struct device *dev, dma_addr_t addr, void *buf,
 				  "[device=%s] [dma=0x%llx] [phys=0x%llx] [size=%zu] [dir=DMA_FROM_DEVICE] device read from a mapping made for DMA_FROM_DEVICE: its contents are undefined for the device (and an IOMMU maps it write-only). Fix: map the buffer DMA_BIDIRECTIONAL if the device reads it.",
 				  dev->name, (unsigned long long)addr,
 				  (unsigned long long)pa, len);
-		if (e->type != DBG_COHERENT && e->type != DBG_RESOURCE && e->cpu_owned)
+		if (dbg_streaming(e) && e->cpu_owned)
 			report_ex(m, "dev-cpu-owned", dev, addr, len, pa, PHYS_NONE,
 				  "[device=%s] [dma=0x%llx] [phys=0x%llx] [size=%zu] device %s a buffer the CPU owns (after dma_sync_*_for_cpu(), before dma_sync_*_for_device()): the CPU may be reading or writing it at the same time. Fix: call dma_sync_single_for_device() before handing the buffer back to the device.",
 				  dev->name, (unsigned long long)addr,

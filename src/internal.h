@@ -708,6 +708,13 @@ struct dbg_entry {
 	bool cln_tracked;	/* counted in the active-cacheline table */
 };
 
+/* A mapping that changes hands (map, syncs): not a coherent allocation,
+ * not MMIO (dma_map_resource). */
+static inline bool dbg_streaming(const struct dbg_entry *e)
+{
+	return e->type != DBG_COHERENT && e->type != DBG_RESOURCE;
+}
+
 /* Copy tmpl into a new entry of dev and count it in the active-cacheline
  * table (add_dma_entry(), reports with attrs' rules); NULL: out of memory. */
 struct dbg_entry *debug_add(struct device *dev, const struct dbg_entry *tmpl,

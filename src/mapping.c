@@ -49,8 +49,8 @@ static void iommu_note(struct device *dev, struct dmapool_decision *d)
 /* Strict ownership mode: the CPU's pages of a device-owned buffer trap. */
 static void own_strict(struct device *dev, struct dbg_entry *e, bool device_owns)
 {
-	if (!dev->m->prof.strict_ownership || e->type == DBG_COHERENT ||
-	    e->type == DBG_RESOURCE || e->strict == device_owns)
+	if (!dev->m->prof.strict_ownership || !dbg_streaming(e) ||
+	    e->strict == device_owns)
 		return;
 	physmem_strict(dev->m, e->orig, e->size, device_owns);
 	e->strict = device_owns;
@@ -650,6 +650,18 @@ static void stream_end(struct device *dev, struct dmapool_decision *d)
 		dt_end(dev, d);
 }
 
+/* dmapool_fail_next_map(): consumed here, and the trace says so. */
+static bool forced_map_failure(struct device *dev, struct dmapool_decision *d,
+			       phys_addr_t phys)
+{
+	if (!fault_take_map(dev))
+		return false;
+	dt_step(d, "fault", "dmapool_fail_next_map", "forced failure",
+		"the test armed a failure of this device's next map");
+	dt_result(d, "none", phys, DMA_ERR, NULL, DMAPOOL_ATTR_NONE);
+	return true;
+}
+
 static dma_addr_t map_phys_i(struct device *dev, phys_addr_t phys, size_t size,
 			     enum dma_data_direction dir, unsigned long attrs,
 			     struct dmapool_decision *d, int type)
@@ -658,12 +670,8 @@ static dma_addr_t map_phys_i(struct device *dev, phys_addr_t phys, size_t size,
 
 	iommu_note(dev, d);
 	cache_entry_ctx = NULL;
-	if (fault_take_map(dev)) {
-		dt_step(d, "fault", "dmapool_fail_next_map", "forced failure",
-			"the test armed a failure of this device's next map");
-		dt_result(d, "none", phys, DMA_ERR, NULL, DMAPOOL_ATTR_NONE);
+	if (forced_map_failure(dev, d, phys))
 		return DMA_ERR;
-	}
 	dma = dma_direct_map_phys(dev, phys, size, dir, attrs, false, d);
 	if (dma != DMA_ERR && size &&
 	    !track_ex(dev, type, dma, size, phys, dir, NULL, false, attrs, 0)) {
@@ -937,7 +945,7 @@ static void sync_single(struct device *dev, dma_addr_t addr, size_t size,
 
 		e = debug_check_sync(dev, &ref, !for_device);
 	}
-	if (e && (e->type == DBG_COHERENT || e->type == DBG_RESOURCE))
+	if (e && !dbg_streaming(e))
 		e = NULL;	/* no ownership, no cache context */
 	if (!for_device)
 		own(dev, e, false);
@@ -995,10 +1003,7 @@ static int map_sg_i(struct device *dev, struct scatterlist *sgl, int nents,
 
 	dt_begin_map(d, dev, "map_sg", 0, dir, attrs);
 	iommu_note(dev, d);
-	if (fault_take_map(dev)) {
-		dt_step(d, "fault", "dmapool_fail_next_map", "forced failure",
-			"the test armed a failure of this device's next map");
-		dt_result(d, "none", PHYS_NONE, DMA_ERR, NULL, DMAPOOL_ATTR_NONE);
+	if (forced_map_failure(dev, d, PHYS_NONE)) {
 		stream_end(dev, d);
 		return -ENOMEM;
 	}
@@ -1155,7 +1160,7 @@ static void sync_sg(struct device *dev, struct scatterlist *sgl, int nelems,
 		struct dbg_entry *e = valid_dir(dir) ?
 			debug_check_sync(dev, &ref, !for_device) : NULL;
 
-		if (e && (e->type == DBG_COHERENT || e->type == DBG_RESOURCE))
+		if (e && !dbg_streaming(e))
 			e = NULL;
 
 		if (!for_device)
