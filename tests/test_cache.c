@@ -64,14 +64,7 @@ static struct dmapool_machine *load(const char *arch)
 	return load_cfg(arch, NULL, NULL, 0, 0);
 }
 
-static struct device *dev(struct dmapool_machine *m, const char *name)
-{
-	struct device *d = dmapool_device_find(m, name);
-
-	if (!d)
-		fail_msg("no device %s", name);
-	return d;
-}
+#define dev(m, name)	tu_dev(m, name)
 
 static void fill(void *p, size_t n, unsigned seed)
 {
@@ -850,27 +843,15 @@ static void report_api(void **state)
 
 static int write_tree(void)
 {
-	char path[128];
-	FILE *f;
-
 	strcpy(tmpdir, "/tmp/test_cache-XXXXXX");
 	if (!mkdtemp(tmpdir))
 		return -1;
-	snprintf(path, sizeof(path), "%s/cache.dts", tmpdir);
-	f = fopen(path, "w");
-	if (!f)
-		return -1;
-	fputs(tree, f);
-	fclose(f);
-	return 0;
+	return tu_tree_write(tmpdir, "cache", tree);
 }
 
 static void remove_tree(void)
 {
-	char path[128];
-
-	snprintf(path, sizeof(path), "%s/cache.dts", tmpdir);
-	unlink(path);
+	tu_tree_remove(tmpdir, "cache");
 	rmdir(tmpdir);
 }
 

@@ -63,14 +63,7 @@ static struct dmapool_machine *load_dts(const char *name, const char *arch,
 	return tu_load_in(tmpdir, name, "dts", &cfg);
 }
 
-static struct device *dev(struct dmapool_machine *m, const char *name)
-{
-	struct device *d = dmapool_device_find(m, name);
-
-	if (!d)
-		fail_msg("no device %s", name);
-	return d;
-}
+#define dev(m, name)	tu_dev(m, name)
 
 /* ------------------------------------------------------------------ */
 /* Leak check per group (as tests/test_rmem_attach.c): no fd or mapping
@@ -289,28 +282,16 @@ static int write_trees(void)
 	strcpy(tmpdir, "/tmp/test_coherent_alloc-XXXXXX");
 	if (!mkdtemp(tmpdir))
 		return -1;
-	for (size_t i = 0; i < sizeof(trees) / sizeof(trees[0]); i++) {
-		char path[256];
-		FILE *f;
-
-		snprintf(path, sizeof(path), "%s/%s.dts", tmpdir, trees[i].name);
-		f = fopen(path, "w");
-		if (!f)
+	for (size_t i = 0; i < sizeof(trees) / sizeof(trees[0]); i++)
+		if (tu_tree_write(tmpdir, trees[i].name, trees[i].text))
 			return -1;
-		fputs(trees[i].text, f);
-		fclose(f);
-	}
 	return 0;
 }
 
 static void remove_trees(void)
 {
-	for (size_t i = 0; i < sizeof(trees) / sizeof(trees[0]); i++) {
-		char path[256];
-
-		snprintf(path, sizeof(path), "%s/%s.dts", tmpdir, trees[i].name);
-		unlink(path);
-	}
+	for (size_t i = 0; i < sizeof(trees) / sizeof(trees[0]); i++)
+		tu_tree_remove(tmpdir, trees[i].name);
 	rmdir(tmpdir);
 }
 

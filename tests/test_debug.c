@@ -43,14 +43,7 @@ static struct dmapool_machine *load(const char *bootargs)
 	return m;
 }
 
-static struct device *dev(struct dmapool_machine *m, const char *name)
-{
-	struct device *d = dmapool_device_find(m, name);
-
-	if (!d)
-		fail_msg("no device %s", name);
-	return d;
-}
+#define dev(m, name)	tu_dev(m, name)
 
 /* The only report of that kind; its text must contain want. */
 static void expect(struct dmapool_machine *m, const char *kind, const char *want)
@@ -478,30 +471,19 @@ static void clean_driver(void **state)
 
 static int group_setup(void **state)
 {
-	char path[128];
-	FILE *f;
-
 	(void)state;
 	strcpy(tmpdir, "/tmp/test_debug-XXXXXX");
-	if (!mkdtemp(tmpdir))
+	if (!mkdtemp(tmpdir) || tu_tree_write(tmpdir, "debug", tree))
 		return -1;
-	snprintf(path, sizeof(path), "%s/debug.dts", tmpdir);
-	f = fopen(path, "w");
-	if (!f)
-		return -1;
-	fputs(tree, f);
-	fclose(f);
 	tu_leak_mark();
 	return 0;
 }
 
 static int group_teardown(void **state)
 {
-	char path[128];
 	int rc = tu_leak_teardown(state);
 
-	snprintf(path, sizeof(path), "%s/debug.dts", tmpdir);
-	unlink(path);
+	tu_tree_remove(tmpdir, "debug");
 	rmdir(tmpdir);
 	return rc;
 }

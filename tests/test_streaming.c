@@ -101,14 +101,7 @@ static struct dmapool_machine *load_tree(const char *name, const char *arch,
 #define unload		tu_unload
 #define test_teardown	tu_teardown
 
-static struct device *dev(struct dmapool_machine *m, const char *name)
-{
-	struct device *d = dmapool_device_find(m, name);
-
-	if (!d)
-		fail_msg("no device %s", name);
-	return d;
-}
+#define dev(m, name)	tu_dev(m, name)
 
 /* ------------------------------------------------------------------ */
 /* Trees written to tmpdir.  "window22" and "restricted22" are the oracle

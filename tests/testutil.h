@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct lines {
 	char **v;
@@ -127,6 +128,28 @@ static inline long tu_maps_now(void)
 	return count_maps(tool ? "/" : NULL);
 }
 
+/* Trees the tests write: DIR/NAME.dts with text; 0 or -1. */
+static inline int tu_tree_write(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s.dts", dir, name);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	fputs(text, f);
+	return fclose(f) ? -1 : 0;
+}
+
+static inline void tu_tree_remove(const char *dir, const char *name)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s.dts", dir, name);
+	unlink(path);
+}
+
 #ifdef DMAPOOL_H
 /*
  * Machines a test loaded: the per-test teardown (tu_teardown) destroys
@@ -163,6 +186,16 @@ static inline struct dmapool_machine *tu_load_in(const char *dir, const char *na
 
 	snprintf(path, sizeof(path), "%s/%s.%s", dir, name, ext);
 	return tu_load(path, cfg);
+}
+
+/* The device of that name (path, node name or label); it must exist. */
+static inline struct device *tu_dev(struct dmapool_machine *m, const char *name)
+{
+	struct device *d = dmapool_device_find(m, name);
+
+	if (!d)
+		fail_msg("no device %s", name);
+	return d;
 }
 
 static inline void tu_unload(struct dmapool_machine *m)
