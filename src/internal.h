@@ -353,7 +353,7 @@ struct pm_bank *physmem_bank(struct dmapool_machine *m, phys_addr_t pa, size_t l
 /* The CPU view (cached contents) of [pa, pa+len) through the library's
  * own unprotected mapping; for memory outside RAM the one backing. */
 uint8_t *physmem_cpu(struct dmapool_machine *m, phys_addr_t pa, size_t len);
-/* Same for a pointer the CPU holds (linear map or a WB alias). */
+/* Same for a linear-map pointer; any other pointer is returned as is. */
 void *physmem_cpu_ptr(struct dmapool_machine *m, void *va);
 /* Non-cacheable aliases of RAM pages: while a page has one the cache
  * model sends every access to DRAM and the linear alias traps. */

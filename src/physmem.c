@@ -555,13 +555,14 @@ uint8_t *physmem_cpu(struct dmapool_machine *m, phys_addr_t pa, size_t len)
 
 void *physmem_cpu_ptr(struct dmapool_machine *m, void *va)
 {
-	phys_addr_t pa = virt_to_phys(m, va);
-	uint8_t *c;
+	/* a linear-map pointer has its twin at the same offset in cview */
+	for (size_t i = 0; i < m->pm.nbanks; i++) {
+		struct pm_bank *b = &m->pm.banks[i];
 
-	if (pa == PHYS_NONE || physmem_attr(m, va) != DMAPOOL_ATTR_WB)
-		return va;
-	c = physmem_cpu(m, pa, 1);
-	return c ? c : va;
+		if ((uint8_t *)va >= b->linear && (uint8_t *)va < b->linear + b->size)
+			return b->cview + ((uint8_t *)va - b->linear);
+	}
+	return va;
 }
 
 bool physmem_page_uncached(const struct pm_bank *b, phys_addr_t pa)
