@@ -88,6 +88,9 @@ struct dmapool_config {
 	uint64_t seed;			/* cache-model eviction seed; 0: the knob
 					 * cache_seed, else DMAPOOL_SEED, else a
 					 * fixed one */
+	const char *iommu_passthrough;	/* devices behind an IOMMU that get an
+					 * identity domain (dma-direct): names,
+					 * paths or labels, comma-separated */
 };
 
 /* The first report aborts the process (to stop in a debugger). */
@@ -351,6 +354,11 @@ struct dmapool_decision {
 	phys_addr_t bounce;	/* SWIOTLB slot used, (phys_addr_t)-1 if none */
 	unsigned int ncache;
 	struct dmapool_decision_cache cache[DMAPOOL_DECISION_MAX_CACHE];
+	/* devices behind an IOMMU (backends "iommu", "iommu-*") */
+	dma_addr_t iova;	/* start of the IOVA range, ~0 when none */
+	uint64_t iova_len;	/* bytes of IOVA space allocated or freed */
+	unsigned int iommu_pages; /* IOMMU pages (granules) mapped or unmapped */
+	const char *iommu_mode;	/* "strict", "lazy" or NULL */
 };
 
 /* Copy of the device's last decision; -ENOENT if it has none yet. */
@@ -407,4 +415,37 @@ DMAPOOL_API const char *dmapool_version(void);
 #ifdef __cplusplus
 }
 #endif
+/* ------------------------------------------------------------------ */
+/* IOMMU (devices with "iommus"; see docs/iommu.md)                     */
+
+struct dmapool_iommu_stats {
+	int group;			/* iommu group id */
+	const char *mode;		/* "strict", "lazy" or "passthrough" */
+	uint64_t granule;		/* IOVA granule (smallest IOMMU page) */
+	uint64_t pt_tables;		/* page-table tables allocated */
+	uint64_t pt_mapped;		/* IOMMU pages mapped now */
+	uint64_t iotlb_syncs;		/* strict unmaps: IOTLB invalidated */
+	uint64_t fq_flushes;		/* lazy: flush-queue flushes */
+	uint64_t fq_pending;		/* lazy: unmapped ranges not flushed yet */
+	uint64_t iova_live;		/* IOVA ranges allocated (cached included) */
+	uint64_t iova_cached;		/* of which sitting in the range caches */
+	uint64_t iova_cache_hits, iova_cache_misses;
+};
+/* The device's IOMMU domain counters (the device is probed first);
+ * -ENODEV when it is not behind an IOMMU. */
+DMAPOOL_API int dmapool_iommu_stats(struct device *dev,
+				    struct dmapool_iommu_stats *out);
+/* The device's iommu group number, -ENODEV if none. */
+DMAPOOL_API int dmapool_iommu_group_id(struct device *dev);
+/* Lazy mode: the flush queue's 10 ms timer fires now (stale IOTLB
+ * entries go, queued IOVAs become free). -ENODEV without a DMA domain. */
+DMAPOOL_API int dmapool_iommu_flush(struct device *dev);
+/* Before the device's first DMA use: give it an identity domain
+ * (dma-direct behind the IOMMU), like the config's iommu_passthrough.
+ * -EBUSY once it has been probed. */
+DMAPOOL_API int dmapool_iommu_set_passthrough(struct device *dev, bool on);
+/* Before the first DMA use: the device is untrusted (behind an external-
+ * facing port): strict domain, every unaligned buffer bounced. */
+DMAPOOL_API int dmapool_device_set_untrusted(struct device *dev, bool on);
+
 #endif /* DMAPOOL_H */

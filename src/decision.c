@@ -34,6 +34,7 @@ void dt_begin(struct dmapool_decision *d, const struct device *dev,
 	d->attr = DMAPOOL_ATTR_NONE;
 	d->dir = -1;
 	d->bounce = PHYS_NONE;
+	d->iova = DMA_ERR;
 }
 
 void dt_begin_map(struct dmapool_decision *d, const struct device *dev,
@@ -296,6 +297,11 @@ DMAPOOL_API char *dmapool_decision_text(const struct dmapool_decision *d)
 			  (unsigned long long)d->phys, (unsigned long long)d->dma);
 		if (d->bounce != PHYS_NONE)
 			sb_printf(&sb, " bounce=%#llx", (unsigned long long)d->bounce);
+		if (d->iova != DMA_ERR)
+			sb_printf(&sb, " iova=[%#llx+%#llx] pages=%u %s",
+				  (unsigned long long)d->iova,
+				  (unsigned long long)d->iova_len, d->iommu_pages,
+				  d->iommu_mode ? d->iommu_mode : "");
 		for (unsigned i = 0; i < d->ncache; i++)
 			sb_printf(&sb, " %s:%s[%#llx+%#llx]",
 				  d->cache[i].for_device ? "for_device" : "for_cpu",
@@ -304,9 +310,15 @@ DMAPOOL_API char *dmapool_decision_text(const struct dmapool_decision *d)
 				  (unsigned long long)d->cache[i].size);
 		sb_printf(&sb, "\n");
 	} else if (d->ok) {
-		sb_printf(&sb, "=> %s: phys=%#llx dma=%#llx cpu=%s\n", d->backend,
+		sb_printf(&sb, "=> %s: phys=%#llx dma=%#llx cpu=%s", d->backend,
 			  (unsigned long long)d->phys, (unsigned long long)d->dma,
 			  dmapool_attr_name(d->attr));
+		if (d->iova != DMA_ERR)
+			sb_printf(&sb, " iova=[%#llx+%#llx] pages=%u %s",
+				  (unsigned long long)d->iova,
+				  (unsigned long long)d->iova_len, d->iommu_pages,
+				  d->iommu_mode ? d->iommu_mode : "");
+		sb_printf(&sb, "\n");
 	} else if (is_stream(d)) {
 		sb_printf(&sb, "=> %s: %s\n", d->backend,
 			  !strncmp(d->op, "map", 3) ? "mapping failed (DMA_MAPPING_ERROR)" :
@@ -348,6 +360,15 @@ void decision_json_fields(struct jw *w, const struct dmapool_decision *d)
 	jw_earr(w);
 	kv_str(w, "backend", d->backend);
 	kv_bool(w, "ok", d->ok);
+	if (d->iova != DMA_ERR) {
+		jw_key(w, "iommu");
+		jw_obj(w);
+		kv_hex(w, "iova", d->iova);
+		kv_hex(w, "iova_len", d->iova_len);
+		kv_u64(w, "pages", d->iommu_pages);
+		kv_str(w, "mode", d->iommu_mode ? d->iommu_mode : "");
+		jw_eobj(w);
+	}
 	if (is_stream(d)) {
 		if (d->ok) {
 			kv_hex(w, "phys", d->phys);

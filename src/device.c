@@ -14,8 +14,8 @@
  * Left out: the simple-bus rule of of_platform_populate (every compatible
  * node below an enabled parent is a device here, except under /chosen,
  * /aliases, /cpus, /memory and /reserved-memory), auxdata names, probe
- * deferral, "interconnects" DMA parents, iommu-map, ACPI, and the IOMMU
- * itself (the first "iommus" entry is only recorded).
+ * deferral, "interconnects" DMA parents, iommu-map and ACPI.  The IOMMU
+ * itself is iommu.c's (this file records the first "iommus" entry).
  */
 #include "internal.h"
 
@@ -731,6 +731,7 @@ static int dev_access(struct device *dev, dma_addr_t addr, void *buf,
 
 	if (!len)
 		return 0;
+	iommu_dev_probe(dev);
 	e = debug_find(dev, addr, len, -1);
 	mask = e && e->type == DBG_COHERENT ? dev->coherent_dma_mask :
 		(dev->dma_mask ? *dev->dma_mask : 0);
@@ -743,6 +744,24 @@ static int dev_access(struct device *dev, dma_addr_t addr, void *buf,
 		       dev->name, (unsigned long long)addr, len,
 		       (unsigned long long)mask, (unsigned long long)dev->bus_dma_limit);
 		return -EFAULT;
+	}
+	if (use_dma_iommu(dev)) {
+		/* through the IOMMU's page table: a fault transfers nothing */
+		int rc = iommu_dev_access(dev, addr, buf, len, write);
+
+		if (rc || !e)
+			return rc;
+		if (addr + len > e->dma + e->size)
+			report(m, "dev-overrun", dev, addr, len,
+			       "[device=%s] [iova=0x%llx] [size=%zu] [mapping=0x%llx+%zu] device access crosses the end of the mapping by %llu bytes (inside the same IOMMU page, so the IOMMU let it through). Fix: map (or allocate) the whole length the device transfers.",
+			       dev->name, (unsigned long long)addr, len,
+			       (unsigned long long)e->dma, e->size,
+			       (unsigned long long)(addr + len - e->dma - e->size));
+		if (dbg_streaming(e) && e->cpu_owned)
+			report(m, "dev-cpu-owned", dev, addr, len,
+			       "[device=%s] [iova=0x%llx] [size=%zu] device %s a buffer the CPU owns (after dma_sync_*_for_cpu(), before dma_sync_*_for_device()): the CPU may be reading or writing it at the same time. Fix: call dma_sync_single_for_device() before handing the buffer back to the device.",
+			       dev->name, (unsigned long long)addr, len, write ? "wrote" : "read");
+		return 0;
 	}
 	pa = dma_to_phys(dev, addr);
 	/* The whole buffer must lie in one translated window. */

@@ -112,6 +112,10 @@ struct dmapool_profile {
 	uint64_t cache_seed;		/* eviction PRNG seed (config seed wins) */
 	bool strict_ownership;		/* trap CPU access to device-owned buffers */
 	bool dev_read_fromdevice_bug;	/* device reads of FROM_DEVICE report */
+	bool iommu_dma;			/* CONFIG_IOMMU_DMA: dma-iommu serves
+					 * devices behind an IOMMU */
+	bool iommu_default_strict;	/* CONFIG_IOMMU_DEFAULT_DMA_STRICT */
+	uint64_t iommu_granule;		/* IOMMU page size: 4K, 16K or 64K */
 };
 
 int profile_init(struct dmapool_profile *p, const char *arch);
@@ -554,6 +558,12 @@ const char *swiotlb_backend_name(const struct device *dev);
 dma_addr_t swiotlb_map(struct device *dev, phys_addr_t phys, size_t size,
 		       enum dma_data_direction dir, unsigned long attrs,
 		       struct dmapool_decision *d);
+/* swiotlb_tbl_map_single(): a slot aligned to alloc_align_mask + 1 (the
+ * IOMMU's granule), the buffer copied in; PHYS_NONE when full. */
+phys_addr_t swiotlb_tbl_map_single(struct device *dev, phys_addr_t orig,
+				   size_t size, uint64_t alloc_align_mask,
+				   enum dma_data_direction dir, unsigned long attrs,
+				   struct dmapool_decision *d);
 /* __swiotlb_tbl_unmap_single(): copy back unless SKIP_CPU_SYNC, release. */
 void swiotlb_tbl_unmap_single(struct device *dev, phys_addr_t tlb_addr,
 			      size_t size, enum dma_data_direction dir,
@@ -568,6 +578,99 @@ phys_addr_t swiotlb_alloc(struct device *dev, size_t size,
 bool swiotlb_free(struct device *dev, phys_addr_t pa, size_t size);
 /* Slots in use in a pool (mem_used). */
 uint64_t swiotlb_used(struct io_tlb_pool *p);
+
+/* ------------------------------------------------------------------ */
+/* iova.c — one DMA domain's IOVA space (drivers/iommu/iova.c) */
+
+#define IOVA_RANGE_CACHE_MAX_SIZE	6	/* log2 size classes cached */
+
+struct iova_stats {
+	uint64_t live;		/* ranges in the tree (cached ones included) */
+	uint64_t cached;	/* ranges sitting in the range caches */
+	uint64_t hits, misses;	/* alloc_iova_fast: from a cache / not */
+	uint64_t tree_allocs, tree_frees, flushes, walk_steps;
+};
+struct iova_domain;
+/* init_iova_domain(): granule a power of two; start_pfn 0 means 1. */
+struct iova_domain *iova_domain_create(uint64_t granule, uint64_t start_pfn);
+void iova_domain_destroy(struct iova_domain *d);
+uint64_t iova_granule(const struct iova_domain *d);
+unsigned iova_shift(const struct iova_domain *d);
+/* alloc_iova_fast(): first pfn of a size-aligned range at or below
+ * limit_pfn, or 0; *cache_hit says whether a range cache served it. */
+uint64_t alloc_iova_fast(struct iova_domain *d, uint64_t size,
+			 uint64_t limit_pfn, bool flush_rcache, bool *cache_hit);
+void free_iova_fast(struct iova_domain *d, uint64_t pfn, uint64_t size);
+bool iova_is_allocated(struct iova_domain *d, uint64_t pfn, uint64_t *lo,
+		       uint64_t *hi);
+void iova_get_stats(struct iova_domain *d, struct iova_stats *out);
+void iova_walk(struct iova_domain *d,
+	       void (*fn)(void *ctx, uint64_t lo, uint64_t hi), void *ctx);
+
+/* ------------------------------------------------------------------ */
+/* iommu.c — IOMMU instances, groups, DMA domains, dma-iommu */
+
+struct iommu_instance;
+struct iommu_domain;
+struct iommu_group {
+	int id;
+	struct iommu_instance *iommu;
+	struct iommu_domain *domain;
+	struct device **devs;
+	size_t n_devs;
+	struct iommu_group *next;
+};
+
+struct iommu_state {
+	struct iommu_instance **inst;
+	size_t n_inst;
+	struct iommu_group *groups;	/* newest first */
+	int next_group_id;
+	bool strict, passthrough;	/* effective defaults */
+	pthread_mutex_t lock;		/* probing, groups */
+};
+
+/* iommu_subsys_init() lines and the IOMMU drivers' probes (boot). */
+int iommu_init(struct dmapool_machine *m);
+void iommu_destroy(struct dmapool_machine *m);
+/* dma-iommu.c's entry points (the device is use_dma_iommu()). */
+dma_addr_t iommu_dma_map_phys(struct device *dev, phys_addr_t phys, size_t size,
+			      enum dma_data_direction dir, unsigned long attrs,
+			      struct dmapool_decision *d);
+void iommu_dma_unmap_phys(struct device *dev, dma_addr_t dma, size_t size,
+			  enum dma_data_direction dir, unsigned long attrs,
+			  struct dmapool_decision *d);
+void iommu_dma_sync_single(struct device *dev, dma_addr_t dma, size_t size,
+			   enum dma_data_direction dir, bool for_device,
+			   struct dmapool_decision *d);
+int iommu_dma_map_sg(struct device *dev, struct scatterlist *sgl, int nents,
+		     enum dma_data_direction dir, unsigned long attrs,
+		     struct dmapool_decision *d);
+void iommu_dma_unmap_sg(struct device *dev, struct scatterlist *sgl, int nents,
+			enum dma_data_direction dir, unsigned long attrs,
+			struct dmapool_decision *d);
+void iommu_dma_sync_sg(struct device *dev, struct scatterlist *sgl, int nents,
+		       enum dma_data_direction dir, bool for_device,
+		       struct dmapool_decision *d);
+void *iommu_dma_alloc(struct device *dev, size_t size, dma_addr_t *handle,
+		      unsigned gfp, unsigned long attrs, struct dmapool_decision *d);
+void iommu_dma_free(struct device *dev, size_t size, void *cpu, dma_addr_t handle,
+		    unsigned long attrs, struct dmapool_decision *d);
+dma_addr_t iommu_dma_map_resource(struct device *dev, phys_addr_t phys,
+				  size_t size, enum dma_data_direction dir,
+				  unsigned long attrs, struct dmapool_decision *d);
+/* The pages behind a coherent allocation (dma_get_sgtable/dma_mmap):
+ * 0 and a malloc'd array of page addresses, or -ENXIO. */
+int iommu_dma_alloc_pages_of(struct device *dev, void *cpu, dma_addr_t handle,
+			     phys_addr_t **pages, size_t *n);
+/* The physical address an IOVA translates to now, PHYS_NONE if none. */
+phys_addr_t iommu_iova_to_phys(struct device *dev, dma_addr_t iova);
+/* A device access through the IOMMU: the transfer, or a fault report.
+ * 0 done, -EFAULT faulted (nothing transferred). */
+int iommu_dev_access(struct device *dev, dma_addr_t addr, void *buf,
+		     size_t len, bool write);
+/* dmapool_inspect's text and JSON sections. */
+const char *iommu_domain_mode(const struct device *dev);
 
 /* ------------------------------------------------------------------ */
 /* fdt.c — helpers over libfdt */
@@ -642,7 +745,30 @@ struct device {
 	uint64_t dbg_errors;		/* DMA-API errors of this device */
 	bool fail_next_map;		/* fault.c: forced failures */
 	size_t fail_alloc_min;
+	/* iommu.c: set once when the device is probed (first DMA use) */
+	bool iommu_probed;
+	bool iommu_passthrough_cfg;	/* config: identity domain wanted */
+	bool untrusted;			/* behind an "external-facing" port */
+	bool pci_32bit_workaround;	/* PCI-like: try below 4 GiB first */
+	struct iommu_group *iommu_group;	/* NULL: dma-direct */
+	uint32_t sids[8];		/* stream IDs of every "iommus" entry */
+	unsigned n_sids;
 };
+
+/* iommu.c: attach the device to its IOMMU (once, at the first DMA use:
+ * the kernel does it when the driver binds). */
+void iommu_probe_device_i(struct device *dev);
+static inline void iommu_dev_probe(struct device *dev)
+{
+	if (!__atomic_load_n(&dev->iommu_probed, __ATOMIC_ACQUIRE))
+		iommu_probe_device_i(dev);
+}
+/* use_dma_iommu(): the device is in a translating DMA domain. */
+bool use_dma_iommu_i(const struct device *dev);
+static inline bool use_dma_iommu(const struct device *dev)
+{
+	return dev->iommu_group && use_dma_iommu_i(dev);
+}
 
 int devices_init(struct dmapool_machine *m);
 void devices_free(struct dmapool_machine *m);
@@ -834,6 +960,7 @@ struct dmapool_machine {
 		bool swiotlb_access, swiotlb_overflow, swiotlb_overflow2;
 		bool swiotlb_addr, swiotlb_align, map_overflow, map_vmalloc;
 		bool map_no_mask, sg_errno, sg_overflow, resource_overflow;
+		bool iommu_align, iommu_bounce;
 	} once;
 	uint64_t cache_ops[4];		/* per enum dmapool_cache_op (cache.c) */
 	uint64_t cache_bytes[4];
@@ -859,6 +986,8 @@ struct dmapool_machine {
 	uint64_t prng;			/* xorshift state (cache_seed) */
 	int trap_slot;			/* trap.c registry slot, -1 none */
 	bool fail_atomic;		/* fault.c: the atomic pools act empty */
+	struct iommu_state iommu;	/* iommu.c */
+	char *iommu_pt_devs;		/* config: identity-domain devices */
 };
 
 /* Parse memparse syntax ("64M", "0x1000", "1G"); end set past it. */

@@ -449,6 +449,7 @@ static void machine_free(struct dmapool_machine *m)
 		return;
 	trap_unregister(m);
 	machine_registry_del(m);
+	iommu_destroy(m);
 	devices_free(m);
 	coherent_free_all(m);
 	dma_atomic_pool_destroy(m);
@@ -472,6 +473,8 @@ static void machine_free(struct dmapool_machine *m)
 	pthread_mutex_destroy(&m->dec_lock);
 	pthread_mutex_destroy(&m->dmapools_lock);
 	pthread_mutex_destroy(&m->dbg_lock);
+	pthread_mutex_destroy(&m->iommu.lock);
+	free(m->iommu_pt_devs);
 	pthread_mutex_destroy(&m->cache_lock);
 	free(m);
 }
@@ -555,7 +558,11 @@ static int boot(struct dmapool_machine *m, uint64_t ram_size)
 	err = dma_init_global_pool(m);
 	if (err)
 		return err;
-	return devices_init(m);
+	err = devices_init(m);
+	if (err)
+		return err;
+	/* iommu_subsys_init (subsys_initcall), the IOMMU drivers (device) */
+	return iommu_init(m);
 }
 
 static int machine_create(const void *blob, size_t size,
@@ -590,6 +597,7 @@ static int machine_create(const void *blob, size_t size,
 	pthread_mutex_init(&m->dec_lock, NULL);
 	pthread_mutex_init(&m->dmapools_lock, NULL);
 	pthread_mutex_init(&m->dbg_lock, NULL);
+	pthread_mutex_init(&m->iommu.lock, NULL);
 	pthread_mutex_init(&m->cache_lock, NULL);
 	m->trap_slot = -1;
 	m->log.sink = cfg->log_sink;
@@ -635,6 +643,10 @@ static int machine_create(const void *blob, size_t size,
 	s = getenv("DMAPOOL_RAM_SIZE");
 	if (!ram_size && s && *s)
 		ram_size = memparse(s, NULL);
+	if (cfg->iommu_passthrough && !(m->iommu_pt_devs = strdup(cfg->iommu_passthrough))) {
+		err = -ENOMEM;
+		goto fail;
+	}
 	ba = cfg_str(cfg->bootargs, "DMAPOOL_BOOTARGS");
 	if (ba) {
 		m->bootargs = strdup(ba);

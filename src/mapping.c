@@ -34,14 +34,32 @@ static void warn_once(struct dmapool_machine *m, bool *flag, const char *what)
 		klog(m, "libdmapool: WARN_ON_ONCE: %s", what);
 }
 
+/* use_dma_iommu() and why not, for the trace (dma-direct follows). */
 static void iommu_note(struct device *dev, struct dmapool_decision *d)
 {
-	if (dev->iommu_node >= 0)
-		dt_step(d, "iommu", "use_dma_iommu", "no: not modelled yet",
-			"the device has an \"iommus\" reference; the IOMMU backend is not modelled, dma-direct serves it");
+	if (!d)
+		return;
+	if (dev->iommu_group && !use_dma_iommu(dev))
+		dt_step(d, "iommu", "use_dma_iommu", "no: identity domain",
+			"the device is in iommu group %d with a passthrough (identity) domain: dma-direct",
+			dev->iommu_group->id);
+	else if (dev->iommu_node >= 0 && !dev->iommu_group)
+		dt_step(d, "iommu", "use_dma_iommu", "no: not attached",
+			"the device names an IOMMU in \"iommus\" but was not attached to it (no IOMMU driver for the node, stream ID out of range or already taken, or CONFIG_IOMMU_DMA off): dma-direct");
 	else
 		dt_step(d, "iommu", "use_dma_iommu", "no",
 			"the device is not behind an IOMMU: dma-direct");
+}
+
+/* use_dma_iommu(), with the trace's step when it is. */
+static bool via_iommu(struct device *dev, struct dmapool_decision *d)
+{
+	if (!use_dma_iommu(dev))
+		return false;
+	dt_step(d, "iommu", "use_dma_iommu", "yes",
+		"the device is in iommu group %d (%s DMA domain): dma-iommu",
+		dev->iommu_group->id, iommu_domain_mode(dev));
+	return true;
 }
 
 /* ---- live entries (debug.c) and buffer ownership ---- */
@@ -133,6 +151,7 @@ DMAPOOL_API void *dma_alloc_attrs(struct device *dev, size_t size,
 	if (!dev)
 		return NULL;
 	m = dev->m;
+	iommu_dev_probe(dev);
 	dt_begin(&d, dev, "alloc", size, flag, attrs);
 	if (!dev->coherent_dma_mask) {
 		warn_once(m, &m->warned_zero_mask,
@@ -154,6 +173,10 @@ DMAPOOL_API void *dma_alloc_attrs(struct device *dev, size_t size,
 	if (dma_alloc_from_dev_coherent(dev, size, &handle, &cpu, &d))
 		goto out;
 	flag &= ~(__GFP_DMA | __GFP_DMA32 | __GFP_HIGHMEM);
+	if (use_dma_iommu(dev)) {
+		cpu = iommu_dma_alloc(dev, size, &handle, flag, attrs, &d);
+		goto out;
+	}
 	iommu_note(dev, &d);
 	cpu = dma_direct_alloc(dev, size, &handle, flag, attrs, &d);
 out:
@@ -166,7 +189,11 @@ out:
 		struct dmapool_decision u;
 
 		dt_begin(&u, dev, "free", size, 0, attrs);
-		if (!dma_release_from_dev_coherent(dev, get_order_sz(m, size), cpu))
+		if (dma_release_from_dev_coherent(dev, get_order_sz(m, size), cpu))
+			;
+		else if (use_dma_iommu(dev))
+			iommu_dma_free(dev, size, cpu, handle, attrs, &u);
+		else
 			dma_direct_free(dev, size, cpu, handle, attrs, &u);
 		cpu = NULL;
 		if (dma_handle)
@@ -207,6 +234,10 @@ DMAPOOL_API void dma_free_attrs(struct device *dev, size_t size,
 	}
 	untrack(dev, unmap_check(dev, DBG_COHERENT, dma_handle, size,
 				 DMA_BIDIRECTIONAL, cpu_addr, 0));
+	if (via_iommu(dev, &d)) {
+		iommu_dma_free(dev, size, cpu_addr, dma_handle, attrs, &d);
+		goto out;
+	}
 	iommu_note(dev, &d);
 	dma_direct_free(dev, size, cpu_addr, dma_handle, attrs, &d);
 	d.ok = true;
@@ -230,6 +261,7 @@ DMAPOOL_API struct page *dma_alloc_pages(struct device *dev, size_t size,
 	if (!dev)
 		return NULL;
 	m = dev->m;
+	iommu_dev_probe(dev);
 	dt_begin(&d, dev, "alloc_pages", size, gfp, 0);
 	if (!dev->coherent_dma_mask || (gfp & (__GFP_DMA | __GFP_DMA32 | __GFP_HIGHMEM | __GFP_COMP))) {
 		warn_once(m, &m->warned_comp,
@@ -240,8 +272,40 @@ DMAPOOL_API struct page *dma_alloc_pages(struct device *dev, size_t size,
 	}
 	dt_step(&d, "dev-coherent", "__dma_alloc_pages", "skip",
 		"the per-device coherent pool is never consulted for pages");
-	iommu_note(dev, &d);
 	size = page_align(m, size);
+	if (via_iommu(dev, &d)) {
+		/* dma_common_alloc_pages(): CMA, else the page allocator,
+		 * mapped through the IOMMU without a sync */
+		struct cma_area *area = NULL;
+		dma_addr_t iova;
+
+		backend = "iommu-cma";
+		pa = dma_alloc_contiguous(dev, size, gfp, &d, &area);
+		if (pa == PHYS_NONE) {
+			backend = "iommu-buddy";
+			pa = alloc_pages_i(m, gfp, get_order_sz(m, size));
+		}
+		if (pa == PHYS_NONE)
+			goto out;
+		iova = iommu_dma_map_phys(dev, pa, size, dir, DMA_ATTR_SKIP_CPU_SYNC, &d);
+		if (iova == DMA_ERR) {
+			dma_free_contiguous(dev, pa, size);
+			goto out;
+		}
+		memset(physmem_cpu(m, pa, size), 0, size);
+		page = dmapool_pfn_to_page(m, pa >> m->prof.page_shift);
+		if (!track(dev, DBG_NONCOHERENT, iova, size, pa, dir, page, true)) {
+			iommu_dma_unmap_phys(dev, iova, size, dir, DMA_ATTR_SKIP_CPU_SYNC, NULL);
+			dma_free_contiguous(dev, pa, size);
+			page = NULL;
+			goto out;
+		}
+		if (dma_handle)
+			*dma_handle = iova;
+		dt_result(&d, backend, pa, iova, phys_to_virt(m, pa), DMAPOOL_ATTR_WB);
+		goto out;
+	}
+	iommu_note(dev, &d);
 	pa = dma_direct_alloc_pages_i(dev, size, gfp, &d, &backend);
 	if (pa == PHYS_NONE)
 		goto out;
@@ -281,7 +345,13 @@ DMAPOOL_API void dma_free_pages(struct device *dev, size_t size,
 	dt_begin(&d, dev, "free_pages", size, 0, 0);
 	untrack(dev, unmap_check(dev, DBG_NONCOHERENT, dma_handle, page_align(dev->m, size),
 				 dir, page, 0));
-	pa = dma_to_phys(dev, dma_handle);
+	if (via_iommu(dev, &d)) {
+		pa = (phys_addr_t)dmapool_page_to_pfn(page) << dev->m->prof.page_shift;
+		iommu_dma_unmap_phys(dev, dma_handle, page_align(dev->m, size), dir,
+				     DMA_ATTR_SKIP_CPU_SYNC, &d);
+	} else {
+		pa = dma_to_phys(dev, dma_handle);
+	}
 	dt_step(&d, "pages", "dma_direct_free_pages", "freed",
 		"pages at %#llx (from the handle): CMA area, else buddy",
 		(unsigned long long)pa);
@@ -348,6 +418,26 @@ DMAPOOL_API int dma_mmap_attrs(struct device *dev, struct vm_area_struct *vma,
 	off = vma->vm_pgoff;
 	if (off >= count || user_count > count - off)
 		return -ENXIO;
+	if (use_dma_iommu(dev)) {
+		/* iommu_dma_mmap(): page by page */
+		phys_addr_t *pages;
+		size_t n;
+		int rc = iommu_dma_alloc_pages_of(dev, cpu_addr, dma_addr, &pages, &n);
+
+		if (rc)
+			return rc;
+		rc = 0;
+		for (uint64_t i = 0; i < user_count && rc == 0; i++) {
+			struct vm_area_struct one = *vma;
+
+			one.vm_start = vma->vm_start + (i << m->prof.page_shift);
+			one.vm_end = one.vm_start + m->prof.page_size;
+			rc = off + i < n ? remap_pfn_range_i(m, &one, pages[off + i],
+							     m->prof.page_size) : -ENXIO;
+		}
+		free(pages);
+		return rc;
+	}
 	return remap_pfn_range_i(m, vma, dma_to_phys(dev, dma_addr) +
 				 (off << m->prof.page_shift),
 				 user_count << m->prof.page_shift);
@@ -402,6 +492,28 @@ DMAPOOL_API int dma_get_sgtable_attrs(struct device *dev, struct sg_table *sgt,
 	if (!dev || !sgt)
 		return -EINVAL;
 	m = dev->m;
+	if (use_dma_iommu(dev)) {
+		/* iommu_dma_get_sgtable(): the allocation's real pages */
+		phys_addr_t *pages;
+		struct page **pp;
+		size_t n;
+
+		ret = iommu_dma_alloc_pages_of(dev, cpu_addr, dma_addr, &pages, &n);
+		if (ret)
+			return ret;
+		pp = malloc(n * sizeof(*pp));
+		if (!pp) {
+			free(pages);
+			return -ENOMEM;
+		}
+		for (size_t i = 0; i < n; i++)
+			pp[i] = dmapool_pfn_to_page(m, pages[i] >> m->prof.page_shift);
+		ret = sg_alloc_table_from_pages(sgt, pp, (unsigned)n, 0,
+						page_align(m, size), GFP_KERNEL);
+		free(pp);
+		free(pages);
+		return ret;
+	}
 	pa = dma_to_phys(dev, dma_addr);
 	if (pa == PHYS_NONE)
 		return -ENXIO;
@@ -465,6 +577,10 @@ DMAPOOL_API int dma_supported(struct device *dev, uint64_t mask)
 	if (!dev)
 		return 0;
 	m = dev->m;
+	iommu_dev_probe(dev);
+	/* the IOMMU can reach every address: any mask (the IOVA follows it) */
+	if (use_dma_iommu(dev))
+		return 1;
 	/* dma_direct_supported() */
 	if (mask >= DMA_BIT_MASK(32))
 		return 1;
@@ -528,6 +644,8 @@ DMAPOOL_API uint64_t dma_get_required_mask(struct device *dev)
 
 	if (!dev)
 		return DMA_BIT_MASK(32);
+	if (use_dma_iommu(dev))
+		return DMA_BIT_MASK(32);
 	max_dma = phys_to_dma(dev, top_ram(dev->m));
 	return (1ULL << (fls64_u(max_dma) - 1)) * 2 - 1;
 }
@@ -561,9 +679,12 @@ DMAPOOL_API bool dma_addressing_limited(struct device *dev)
 {
 	if (!dev)
 		return false;
+	iommu_dev_probe(dev);
 	if (min_not_zero_u64(dma_get_mask(dev), dev->bus_dma_limit) <
 	    dma_get_required_mask(dev))
 		return true;
+	if (use_dma_iommu(dev))
+		return false;
 	return !all_ram_mapped(dev);
 }
 
@@ -571,6 +692,12 @@ DMAPOOL_API size_t dma_max_mapping_size(struct device *dev)
 {
 	if (!dev)
 		return SIZE_MAX;
+	iommu_dev_probe(dev);
+	/* iommu_dma_max_mapping_size(): only untrusted devices bounce
+	 * whole buffers */
+	if (use_dma_iommu(dev))
+		return dev->untrusted && is_swiotlb_active(dev) ?
+			swiotlb_max_mapping_size(dev) : SIZE_MAX;
 	/* dma_direct_max_mapping_size(): is_swiotlb_active and (limited or
 	 * forced bouncing) -> swiotlb_max_mapping_size() */
 	if (is_swiotlb_active(dev) &&
@@ -581,13 +708,24 @@ DMAPOOL_API size_t dma_max_mapping_size(struct device *dev)
 
 DMAPOOL_API size_t dma_opt_mapping_size(struct device *dev)
 {
-	return dma_max_mapping_size(dev);
+	size_t max = dma_max_mapping_size(dev);
+
+	/* iommu_dma_opt_mapping_size(): the largest size the IOVA range
+	 * caches hold, PAGE_SIZE << (IOVA_RANGE_CACHE_MAX_SIZE - 1) */
+	if (dev && use_dma_iommu(dev)) {
+		size_t opt = (size_t)dev->m->prof.page_size << (IOVA_RANGE_CACHE_MAX_SIZE - 1);
+
+		return opt < max ? opt : max;
+	}
+	return max;
 }
 
 DMAPOOL_API bool dma_need_sync(struct device *dev, dma_addr_t dma_addr)
 {
 	if (!dev || dev->dma_skip_sync)
 		return false;
+	if (use_dma_iommu(dev))
+		return true;
 	/* dma_direct_need_sync() */
 	return !dev_is_dma_coherent_i(dev) ||
 	       swiotlb_find_pool(dev, dma_to_phys(dev, dma_addr)) != NULL;
@@ -667,17 +805,36 @@ static dma_addr_t map_phys_i(struct device *dev, phys_addr_t phys, size_t size,
 			     struct dmapool_decision *d, int type)
 {
 	dma_addr_t dma;
+	bool io = via_iommu(dev, d);
 
-	iommu_note(dev, d);
+	if (!io)
+		iommu_note(dev, d);
 	cache_entry_ctx = NULL;
 	if (forced_map_failure(dev, d, phys))
 		return DMA_ERR;
-	dma = dma_direct_map_phys(dev, phys, size, dir, attrs, false, d);
+	if (io) {
+		dma = iommu_dma_map_phys(dev, phys, size, dir, attrs, d);
+		if (d && dma != DMA_ERR) {
+			phys_addr_t b = d->bounce;
+
+			dt_result(d, b != PHYS_NONE ? "iommu-swiotlb" : "iommu", phys, dma,
+				  NULL, DMAPOOL_ATTR_NONE);
+			d->bounce = b;
+		} else if (d) {
+			dt_result(d, "none", phys, DMA_ERR, NULL, DMAPOOL_ATTR_NONE);
+		}
+	} else {
+		dma = dma_direct_map_phys(dev, phys, size, dir, attrs, false, d);
+	}
 	if (dma != DMA_ERR && size &&
 	    !track_ex(dev, type, dma, size, phys, dir, NULL, false, attrs, 0)) {
 		/* no memory to track it: undo, fail cleanly */
-		dma_direct_unmap_phys(dev, dma, size, dir,
-				      attrs | DMA_ATTR_SKIP_CPU_SYNC, NULL);
+		if (io)
+			iommu_dma_unmap_phys(dev, dma, size, dir,
+					     attrs | DMA_ATTR_SKIP_CPU_SYNC, NULL);
+		else
+			dma_direct_unmap_phys(dev, dma, size, dir,
+					      attrs | DMA_ATTR_SKIP_CPU_SYNC, NULL);
 		dt_step(d, "track", "debug_dma_map_page", "out of memory",
 			"the mapping could not be tracked and was undone");
 		return DMA_ERR;
@@ -698,6 +855,7 @@ DMAPOOL_API dma_addr_t dma_map_page_attrs(struct device *dev, struct page *page,
 	if (!dev)
 		return DMA_MAPPING_ERROR;
 	m = dev->m;
+	iommu_dev_probe(dev);
 	if (!check_dir(dev, dir, "dma_map_page_attrs", 0, size) || !check_mask(dev))
 		return DMA_MAPPING_ERROR;
 	dt_begin_map(d, dev, "map", size, dir, attrs);
@@ -747,6 +905,7 @@ DMAPOOL_API dma_addr_t dma_map_single_attrs(struct device *dev, void *ptr,
 	if (!dev)
 		return DMA_MAPPING_ERROR;
 	m = dev->m;
+	iommu_dev_probe(dev);
 	phys = ptr ? physmem_linear_to_phys(m, ptr) : PHYS_NONE;
 	if (ptr && phys == PHYS_NONE && physmem_attr(m, ptr) != DMAPOOL_ATTR_NONE) {
 		/* dev_WARN_ONCE(dev, is_vmalloc_addr(ptr), ...) */
@@ -802,21 +961,44 @@ DMAPOOL_API void dma_unmap_page_attrs(struct device *dev, dma_addr_t addr,
 {
 	struct dmapool_decision dd_, *d = trace_on(dev) ? &dd_ : NULL;
 	struct dbg_entry *e;
+	bool io;
 
 	if (!dev || !check_dir(dev, dir, "dma_unmap_page_attrs", addr, size))
 		return;
 	dt_begin_map(d, dev, "unmap", size, dir, attrs);
-	iommu_note(dev, d);
+	io = via_iommu(dev, d);
+	if (!io)
+		iommu_note(dev, d);
 	e = unmap_check(dev, DBG_SINGLE, addr, size, dir, NULL, 0);
 	if ((attrs & DMA_ATTR_SKIP_CPU_SYNC) && dir != DMA_TO_DEVICE &&
 	    !dev_is_dma_coherent_i(dev)) {
-		phys_addr_t pa = dma_to_phys(dev, addr);
+		phys_addr_t pa = io ? iommu_iova_to_phys(dev, addr) : dma_to_phys(dev, addr);
 
 		if (pa != PHYS_NONE)
 			cache_check_stale(dev, e, pa, size);
 	}
 	cache_entry_ctx = e;
-	dma_direct_unmap_phys(dev, addr, size, dir, attrs, d);
+	if (io) {
+		phys_addr_t pa = iommu_iova_to_phys(dev, addr);
+
+		iommu_dma_unmap_phys(dev, addr, size, dir, attrs, d);
+		if (d) {
+			phys_addr_t b = d->bounce;
+			dma_addr_t iv = d->iova;
+			uint64_t il = d->iova_len;
+			unsigned ip = d->iommu_pages;
+			const char *im = d->iommu_mode;
+
+			dt_result(d, "iommu", pa, addr, NULL, DMAPOOL_ATTR_NONE);
+			d->bounce = b;
+			d->iova = iv;
+			d->iova_len = il;
+			d->iommu_pages = ip;
+			d->iommu_mode = im;
+		}
+	} else {
+		dma_direct_unmap_phys(dev, addr, size, dir, attrs, d);
+	}
 	cache_entry_ctx = NULL;
 	untrack(dev, e);
 	stream_end(dev, d);
@@ -835,7 +1017,19 @@ DMAPOOL_API dma_addr_t dma_map_resource(struct device *dev, phys_addr_t phys,
 	m = dev->m;
 	if (!check_dir(dev, dir, "dma_map_resource", phys, size) || !check_mask(dev))
 		return DMA_MAPPING_ERROR;
+	iommu_dev_probe(dev);
 	dt_begin_map(d, dev, "map_resource", size, dir, attrs);
+	if (via_iommu(dev, d)) {
+		dma = iommu_dma_map_resource(dev, phys, size, dir, attrs, d);
+		if (dma != DMA_ERR && size &&
+		    !track_ex(dev, DBG_RESOURCE, dma, size, phys, dir, NULL, false, attrs, 0)) {
+			iommu_dma_unmap_phys(dev, dma, size, dir, DMA_ATTR_SKIP_CPU_SYNC, NULL);
+			dma = DMA_ERR;
+		}
+		dt_result(d, dma == DMA_ERR ? "none" : "iommu", phys, dma, NULL, DMAPOOL_ATTR_NONE);
+		stream_end(dev, d);
+		return dma;
+	}
 	iommu_note(dev, d);
 	/* dma_direct_map_resource(): the bus address is the physical one */
 	if (!dma_capable(dev, dma, size)) {
@@ -874,6 +1068,12 @@ DMAPOOL_API void dma_unmap_resource(struct device *dev, dma_addr_t addr,
 		return;
 	dt_begin_map(d, dev, "unmap_resource", size, dir, attrs);
 	untrack(dev, unmap_check(dev, DBG_RESOURCE, addr, size, dir, NULL, 0));
+	if (via_iommu(dev, d)) {
+		iommu_dma_unmap_phys(dev, addr, size, dir, DMA_ATTR_SKIP_CPU_SYNC, d);
+		dt_result(d, "iommu", PHYS_NONE, addr, NULL, DMAPOOL_ATTR_NONE);
+		stream_end(dev, d);
+		return;
+	}
 	dt_step(d, "direct", "dma_unmap_resource", "nothing to do",
 		"dma-direct keeps no state for a resource mapping");
 	dt_result(d, "direct", addr, addr, NULL, DMAPOOL_ATTR_NONE);
@@ -900,6 +1100,15 @@ static void sync_single_i(struct device *dev, dma_addr_t addr, size_t size,
 		if (!check_dir(dev, dir, for_device ? "__dma_sync_single_for_device" :
 			       "__dma_sync_single_for_cpu", addr, size))
 			return;
+		if (use_dma_iommu(dev)) {
+			via_iommu(dev, d);
+			pa = iommu_iova_to_phys(dev, addr);
+			iommu_dma_sync_single(dev, addr, size, dir, for_device, d);
+			dt_result(d, pa != PHYS_NONE && swiotlb_find_pool(dev, pa) ?
+				  "iommu-swiotlb" : "iommu", pa, addr, NULL, DMAPOOL_ATTR_NONE);
+			stream_end(dev, d);
+			return;
+		}
 		pa = dma_to_phys(dev, addr);
 		if (pa == PHYS_NONE || !physmem_dram(dev->m, pa, size ? size : 1)) {
 			dt_step(d, "memory", "dma_to_phys", "not RAM",
@@ -1002,6 +1211,65 @@ static int map_sg_i(struct device *dev, struct scatterlist *sgl, int nents,
 	const char *backend = "direct";
 
 	dt_begin_map(d, dev, "map_sg", 0, dir, attrs);
+	if (use_dma_iommu(dev)) {
+		via_iommu(dev, d);
+		for (i = 0, sg = sgl; i < nents && sg; i++, sg = sg_next_i(sg)) {
+			struct page *pg = (struct page *)(sg->page_link & ~SG_PAGE_LINK_MASK);
+
+			if (d) d->size += sg->length;
+			if (!pg || !physmem_is_page(m, pg)) {
+				report(m, "map-bad-page", dev, 0, sg->length,
+				       "DMA-API: %s %s: dma_map_sg entry %d: not a struct page of this machine",
+				       dev_driver_string(dev), dev->name, i);
+				dt_step(d, "entry", "iommu_dma_map_sg", "not a page",
+					"entry %d has no page of this machine", i);
+				dt_result(d, "none", PHYS_NONE, DMA_ERR, NULL, DMAPOOL_ATTR_NONE);
+				stream_end(dev, d);
+				return -EINVAL;
+			}
+		}
+		if (forced_map_failure(dev, d, PHYS_NONE)) {
+			stream_end(dev, d);
+			return -ENOMEM;
+		}
+		ret = iommu_dma_map_sg(dev, sgl, nents, dir, attrs, d);
+		for (i = 0, sg = sgl; ret > 0 && i < ret && sg; i++, sg = sg_next_i(sg)) {
+			struct page *pg = (struct page *)(sg->page_link & ~SG_PAGE_LINK_MASK);
+			phys_addr_t phys = ((phys_addr_t)dmapool_page_to_pfn(pg) << m->prof.page_shift) +
+					   sg->offset;
+
+			check_sg_segment(dev, sg);
+			if (sg->dma_length &&
+			    !track_ex(dev, DBG_SG, sg->dma_address, sg->dma_length, phys, dir,
+				      NULL, false, attrs, nents)) {
+				struct scatterlist *u = sgl;
+
+				for (int k = 0; k < i && u; k++, u = sg_next_i(u))
+					untrack(dev, debug_find_start(dev, u->dma_address, DBG_SG));
+				iommu_dma_unmap_sg(dev, sgl, nents, dir,
+						   attrs | DMA_ATTR_SKIP_CPU_SYNC, NULL);
+				ret = -ENOMEM;
+			}
+		}
+		if (ret > 0) {
+			dma_addr_t iv = d ? d->iova : DMA_ERR;
+			uint64_t il = d ? d->iova_len : 0;
+			unsigned ip = d ? d->iommu_pages : 0;
+
+			dt_result(d, "iommu", dma_to_phys(dev, DMA_ERR), sgl->dma_address, NULL,
+				  DMAPOOL_ATTR_NONE);
+			if (d) {
+				d->phys = PHYS_NONE;
+				d->iova = iv;
+				d->iova_len = il;
+				d->iommu_pages = ip;
+			}
+		} else {
+			dt_result(d, "none", PHYS_NONE, DMA_ERR, NULL, DMAPOOL_ATTR_NONE);
+		}
+		stream_end(dev, d);
+		return ret;
+	}
 	iommu_note(dev, d);
 	if (forced_map_failure(dev, d, PHYS_NONE)) {
 		stream_end(dev, d);
@@ -1075,6 +1343,7 @@ static int dma_map_sg_i(struct device *dev, struct scatterlist *sg, int nents,
 {
 	if (!dev || !check_dir(dev, dir, "__dma_map_sg_attrs", 0, 0))
 		return -EINVAL;
+	iommu_dev_probe(dev);
 	if (!check_mask(dev))
 		return 0;
 	if (!sg || nents <= 0) {
@@ -1120,6 +1389,20 @@ DMAPOOL_API void dma_unmap_sg_attrs(struct device *dev, struct scatterlist *sgl,
 	if (!dev || !check_dir(dev, dir, "dma_unmap_sg_attrs", 0, 0))
 		return;
 	dt_begin_map(d, dev, "unmap_sg", 0, dir, attrs);
+	if (use_dma_iommu(dev)) {
+		via_iommu(dev, d);
+		/* debug_dma_unmap_sg(): the mapped segments */
+		for (int i = 0; i < nents && sg && sg->dma_length; i++, sg = sg_next_i(sg)) {
+			if (d) d->size += sg->dma_length;
+			untrack(dev, unmap_check(dev, DBG_SG, sg->dma_address, sg->dma_length,
+						 dir, NULL, nents));
+		}
+		iommu_dma_unmap_sg(dev, sgl, nents, dir, attrs, d);
+		dt_result(d, "iommu", PHYS_NONE, sgl ? sgl->dma_address : DMA_ERR, NULL,
+			  DMAPOOL_ATTR_NONE);
+		stream_end(dev, d);
+		return;
+	}
 	for (int i = 0; i < nents && sg; i++, sg = sg_next_i(sg)) {
 		struct dbg_entry *e = unmap_check(dev, DBG_SG, sg->dma_address,
 						  sg->dma_length, dir, NULL, nents);
@@ -1153,6 +1436,32 @@ static void sync_sg(struct device *dev, struct scatterlist *sgl, int nelems,
 	bool work = need_sync(dev, d) &&
 		check_dir(dev, dir, for_device ? "__dma_sync_sg_for_device" :
 			  "__dma_sync_sg_for_cpu", 0, 0);
+
+	if (use_dma_iommu(dev)) {
+		via_iommu(dev, d);
+		/* debug: the mapped segments change hands */
+		for (int i = 0; i < nelems && sg && sg->dma_length; i++, sg = sg_next_i(sg)) {
+			struct dbg_ref ref = { DBG_SG, dir, sg->dma_address, sg->dma_length,
+					       NULL, nelems };
+			struct dbg_entry *e = valid_dir(dir) ?
+				debug_check_sync(dev, &ref, !for_device) : NULL;
+
+			if (e && dbg_streaming(e) && !for_device)
+				own(dev, e, false);
+		}
+		if (work)
+			iommu_dma_sync_sg(dev, sgl, nelems, dir, for_device, d);
+		for (sg = sgl; for_device && sg && sg->dma_length; sg = sg_next_i(sg)) {
+			struct dbg_entry *e = debug_find_start(dev, sg->dma_address, DBG_SG);
+
+			if (e)
+				own(dev, e, true);
+		}
+		dt_result(d, "iommu", PHYS_NONE, sgl ? sgl->dma_address : DMA_ERR, NULL,
+			  DMAPOOL_ATTR_NONE);
+		stream_end(dev, d);
+		return;
+	}
 
 	for (int i = 0; i < nelems && sg; i++, sg = sg_next_i(sg)) {
 		struct dmapool_decision *dd = i < 4 ? d : NULL;

@@ -390,7 +390,8 @@ phys_addr_t dma_alloc_from_pool(struct device *dev, uint64_t size, void **cpu,
 				(unsigned long long)(gen_pool_size_sim(p->gp) >> 10));
 			continue;
 		}
-		if (!dma_coherent_ok(dev, pa, size)) {
+		/* dma-iommu passes no address check: the IOMMU maps it */
+		if (!use_dma_iommu(dev) && !dma_coherent_ok(dev, pa, size)) {
 			pthread_mutex_lock(&m->pool_lock);
 			gen_pool_free_sim(p->gp, va, size);
 			pthread_mutex_unlock(&m->pool_lock);

@@ -61,6 +61,9 @@ static void base_arm64(struct dmapool_profile *p)
 	p->cache_seed = 0;
 	p->strict_ownership = false;
 	p->dev_read_fromdevice_bug = false;
+	p->iommu_dma = true;
+	p->iommu_default_strict = true;	/* Debian: IOMMU_DEFAULT_DMA_STRICT */
+	p->iommu_granule = 4096;
 }
 
 int profile_init(struct dmapool_profile *p, const char *arch)
@@ -72,6 +75,7 @@ int profile_init(struct dmapool_profile *p, const char *arch)
 		return 0;
 	if (!strcmp(arch, "arm")) {
 		strcpy(p->arch, "arm");
+		p->iommu_dma = false;	/* arm_iommu_* ops, not modelled */
 		p->inval_for_device_fromdevice = true;
 		p->pageblock_size = 4 * SZ_1M;	/* pageblock_order = MAX_PAGE_ORDER on arm */
 		p->cma_size_mbytes = 16;
@@ -96,6 +100,7 @@ int profile_init(struct dmapool_profile *p, const char *arch)
 	}
 	if (!strcmp(arch, "arm-nommu")) {
 		strcpy(p->arch, "arm-nommu");
+		p->iommu_dma = false;
 		p->inval_for_device_fromdevice = true;
 		p->pageblock_size = 4 * SZ_1M;
 		p->cma = false;
@@ -137,6 +142,7 @@ int profile_init(struct dmapool_profile *p, const char *arch)
 	}
 	if (!strcmp(arch, "x86_64")) {
 		strcpy(p->arch, "x86_64");
+		p->iommu_default_strict = false;	/* Debian amd64: lazy */
 		p->zone_dma_limit = 0xffffffULL;	/* ZONE_DMA: the first 16 MiB */
 		p->cma_size_mbytes = 0;
 		p->dma_direct_remap = false;
@@ -176,6 +182,7 @@ static const struct knob knobs[] = {
 	K(nr_cpus, 'u'), K(dma_write_combine, 'b'), K(arm_coherent_pool, 'q'),
 	K(inval_edge_flush, 'b'), K(inval_for_device_fromdevice, 'b'), K(cpu_traps, 'b'), K(cache_stress, 'b'),
 	K(cache_seed, 'q'), K(strict_ownership, 'b'), K(dev_read_fromdevice_bug, 'b'),
+	K(iommu_dma, 'b'), K(iommu_default_strict, 'b'), K(iommu_granule, 'q'),
 };
 #undef K
 
@@ -239,7 +246,9 @@ bad_item:
 	if (p->page_shift < 12 || p->page_shift > 16 || p->max_page_order > 16 ||
 	    !is_pow2_u64(p->pageblock_size) || p->cma_alignment > 12 ||
 	    p->cma_areas > DMAPOOL_MAX_CMA || !p->cache_line ||
-	    !is_pow2_u64(p->cache_line)) {
+	    !is_pow2_u64(p->cache_line) ||
+	    (p->iommu_granule != 4096 && p->iommu_granule != 16384 &&
+	     p->iommu_granule != 65536)) {
 		snprintf(bad, badlen, "out-of-range knob value");
 		return -EINVAL;
 	}

@@ -733,6 +733,15 @@ static phys_addr_t tbl_map_single(struct device *dev, phys_addr_t orig_addr,
 	return tlb_addr;
 }
 
+phys_addr_t swiotlb_tbl_map_single(struct device *dev, phys_addr_t orig,
+				   size_t size, uint64_t alloc_align_mask,
+				   enum dma_data_direction dir, unsigned long attrs,
+				   struct dmapool_decision *d)
+{
+	(void)dir;
+	return tbl_map_single(dev, orig, size, alloc_align_mask, attrs, d);
+}
+
 dma_addr_t swiotlb_map(struct device *dev, phys_addr_t phys, size_t size,
 		       enum dma_data_direction dir, unsigned long attrs,
 		       struct dmapool_decision *d)
