@@ -22,7 +22,7 @@
  * Probe (the first DMA use of a device, the kernel's driver bind): its
  * stream IDs (every "iommus" entry for that IOMMU) join the IOMMU's
  * stream table; a stream ID already there (SMMUv3: "... already in
- * tree") or beyond the SMMU's 16 bits leaves the device on dma-direct.
+ * tree from dev ...") or beyond the SMMU's 16 bits leaves the device on dma-direct.
  * Otherwise it gets a group ("Adding to iommu group N", numbered in
  * probe order) and the group a DMA domain: strict (IOMMU_DOMAIN_DMA),
  * lazy (IOMMU_DOMAIN_DMA_FQ: unmaps go through a flush queue) or identity
@@ -756,7 +756,8 @@ void iommu_probe_device_i(struct device *dev)
 		owner = stream_owner(in, dev->sids[i]);
 		if (owner && in->smmuv3) {
 			/* arm_smmu_insert_master(): the rb-tree refuses it */
-			dev_klog(dev, "stream %u already in tree", dev->sids[i]);
+			dev_klog(dev, "stream %u already in tree from dev %s", dev->sids[i],
+				 owner->name);
 			goto done;
 		}
 	}
