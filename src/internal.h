@@ -669,8 +669,23 @@ phys_addr_t iommu_iova_to_phys(struct device *dev, dma_addr_t iova);
  * 0 done, -EFAULT faulted (nothing transferred). */
 int iommu_dev_access(struct device *dev, dma_addr_t addr, void *buf,
 		     size_t len, bool write);
-/* dmapool_inspect's text and JSON sections. */
+/* inspect and JSON: the domain type of the device's group ("strict",
+ * "lazy", "passthrough") or NULL when it is not attached. */
 const char *iommu_domain_mode(const struct device *dev);
+struct iommu_info {
+	const char *name;
+	int node;
+	bool smmuv3;
+	unsigned sid_bits, ias;
+	uint64_t granule, pgsize_bitmap;
+	size_t n_streams, n_l2, n_groups;
+	phys_addr_t cmdq, evtq;		/* PHYS_NONE: none */
+};
+size_t iommu_count(const struct dmapool_machine *m);
+int iommu_get_info(struct dmapool_machine *m, size_t i, struct iommu_info *out);
+/* Attach every device that names an IOMMU, in tree order (the kernel
+ * binds drivers at boot); inspect does this before it prints. */
+void iommu_probe_all(struct dmapool_machine *m);
 
 /* ------------------------------------------------------------------ */
 /* fdt.c — helpers over libfdt */

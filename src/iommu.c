@@ -1899,3 +1899,45 @@ int iommu_dev_access(struct device *dev, dma_addr_t addr, void *buf, size_t len,
 	pthread_mutex_unlock(&dom->lock);
 	return rc;
 }
+
+/* ------------------------------------------------------------------ */
+/* Descriptions (inspect, JSON)                                         */
+
+size_t iommu_count(const struct dmapool_machine *m)
+{
+	return m->iommu.n_inst;
+}
+
+int iommu_get_info(struct dmapool_machine *m, size_t i, struct iommu_info *out)
+{
+	struct iommu_instance *in;
+
+	if (i >= m->iommu.n_inst)
+		return -ENOENT;
+	in = m->iommu.inst[i];
+	memset(out, 0, sizeof(*out));
+	out->name = in->name;
+	out->node = in->node;
+	out->smmuv3 = in->smmuv3;
+	out->sid_bits = in->sid_bits;
+	out->ias = in->ias;
+	out->granule = in->pgsize_bitmap & -in->pgsize_bitmap;
+	out->pgsize_bitmap = in->pgsize_bitmap;
+	out->n_streams = in->n_streams;
+	out->n_l2 = in->n_l2;
+	out->cmdq = in->cmdq ? (phys_addr_t)in->cmdq_dma : PHYS_NONE;
+	out->evtq = in->evtq ? (phys_addr_t)in->evtq_dma : PHYS_NONE;
+	pthread_mutex_lock(&m->iommu.lock);
+	for (struct iommu_group *g = m->iommu.groups; g; g = g->next)
+		if (g->iommu == in)
+			out->n_groups++;
+	pthread_mutex_unlock(&m->iommu.lock);
+	return 0;
+}
+
+void iommu_probe_all(struct dmapool_machine *m)
+{
+	for (size_t i = 0; i < m->n_devs; i++)
+		if (m->devs[i]->iommu_node >= 0)
+			iommu_dev_probe(m->devs[i]);
+}

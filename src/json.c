@@ -181,9 +181,52 @@ static void put_device(struct jw *w, const struct dmapool_machine *m,
 		for (int i = 0; i < d->iommu_nargs; i++)
 			jw_u64(w, d->iommu_args[i]);
 		jw_earr(w);
+		jw_key(w, "group");
+		if (d->iommu_group)
+			jw_u64(w, (uint64_t)d->iommu_group->id);
+		else
+			jw_null(w);
+		kv_str(w, "domain", iommu_domain_mode(d));
 		jw_eobj(w);
 	}
 	jw_eobj(w);
+}
+
+static void put_iommus(struct jw *w, struct dmapool_machine *m)
+{
+	char path[256];
+
+	jw_key(w, "iommus");
+	jw_arr(w);
+	for (size_t i = 0; i < iommu_count(m); i++) {
+		struct iommu_info in;
+
+		if (iommu_get_info(m, i, &in))
+			continue;
+		jw_obj(w);
+		kv_str(w, "name", in.name);
+		kv_str(w, "node", fdt_path_or_null(m->fdt, in.node, path, sizeof(path)));
+		kv_str(w, "model", in.smmuv3 ? "smmu-v3" : "generic");
+		kv_u64(w, "sid_bits", in.sid_bits);
+		kv_u64(w, "input_bits", in.ias);
+		kv_hex(w, "granule", in.granule);
+		kv_hex(w, "page_sizes", in.pgsize_bitmap);
+		kv_u64(w, "streams", in.n_streams);
+		kv_u64(w, "groups", in.n_groups);
+		jw_key(w, "cmdq");
+		if (in.cmdq != PHYS_NONE)
+			jw_hex(w, in.cmdq);
+		else
+			jw_null(w);
+		jw_key(w, "evtq");
+		if (in.evtq != PHYS_NONE)
+			jw_hex(w, in.evtq);
+		else
+			jw_null(w);
+		kv_u64(w, "l2_stream_tables", in.n_l2);
+		jw_eobj(w);
+	}
+	jw_earr(w);
 }
 
 DMAPOOL_API char *dmapool_machine_json(struct dmapool_machine *m)
@@ -212,6 +255,7 @@ DMAPOOL_API char *dmapool_machine_json(struct dmapool_machine *m)
 	put_zones(&w, m);
 	put_regions(&w, m);
 	put_pools(&w, m);
+	put_iommus(&w, m);
 
 	jw_key(&w, "devices");
 	jw_arr(&w);

@@ -290,7 +290,7 @@ static void parser_free(struct parser *p)
 
 static const char *const top_keys[] = {
 	"arch", "bootargs", "ram", "kernel", "zones", "regions", "cma_areas",
-	"atomic_pools", "swiotlb", "devices", "log",
+	"atomic_pools", "swiotlb", "iommus", "devices", "log",
 };
 
 static void check_doc(const char *what, const char *doc)
@@ -369,6 +369,8 @@ static void check_demo(void)
 			"\"bus_dma_limit\": \"0x3fffffff\"",
 			"\"target\": \"/reserved-memory/rproc@a0000000\"",
 			"\"node\": \"/iommu@9050000\"",
+			"\"model\": \"smmu-v3\"",
+			"\"sid_bits\": 16",
 			"\"Reserved memory: created DMA memory pool at 0x0000000078000000, size 8 MiB\"",
 		};
 

@@ -326,8 +326,50 @@ static void print_device(struct dmapool_machine *m, const struct device *d)
 		printf("    iommu: %s", target ? target : "?");
 		for (int i = 0; i < d->iommu_nargs; i++)
 			printf("%s0x%x", i ? " " : " <", d->iommu_args[i]);
-		printf("%s\n", d->iommu_nargs ? ">" : "");
+		printf("%s", d->iommu_nargs ? ">" : "");
+		if (d->iommu_group)
+			printf("  group %d, %s domain\n", d->iommu_group->id,
+			       iommu_domain_mode(d));
+		else
+			printf("  not attached: dma-direct\n");
 	}
+}
+
+/* IOMMUs, their domains and the devices behind them */
+static void print_iommus(struct dmapool_machine *m)
+{
+	char a[40], b[40], path[256];
+
+	if (!iommu_count(m))
+		return;
+	printf("IOMMUs (%zu)\n", iommu_count(m));
+	for (size_t i = 0; i < iommu_count(m); i++) {
+		struct iommu_info in;
+
+		if (iommu_get_info(m, i, &in))
+			continue;
+		printf("  %s  %s  %s, %u-bit stream IDs, %u-bit IOVA space, granule 0x%llx\n",
+		       in.name, fdt_path_or_null(m->fdt, in.node, path, sizeof(path)) ?
+		       path : "?", in.smmuv3 ? "SMMUv3" : "generic IOMMU", in.sid_bits,
+		       in.ias, (unsigned long long)in.granule);
+		if (in.cmdq != PHYS_NONE)
+			printf("    cmdq %s, evtq %s (1 MiB each), %zu L2 stream table(s)\n",
+			       fmt_pa(m, in.cmdq, a), fmt_pa(m, in.evtq, b), in.n_l2);
+		for (size_t k = 0; k < m->n_devs; k++) {
+			const struct device *d = m->devs[k];
+
+			if (d->iommu_node != in.node)
+				continue;
+			printf("    %-24s", d->name);
+			for (unsigned s = 0; s < d->n_sids; s++)
+				printf("%s0x%x", s ? "," : " sid ", d->sids[s]);
+			if (d->iommu_group)
+				printf("  group %d (%s)\n", d->iommu_group->id, iommu_domain_mode(d));
+			else
+				printf("  not attached (dma-direct)\n");
+		}
+	}
+	printf("\n");
 }
 
 #define TEXT_WIDTH 100
@@ -379,7 +421,9 @@ static void print_text(struct dmapool_machine *m)
 	print_pools(m);
 	printf("\n");
 	print_zones(m);
-	printf("\nDevices (%zu)\n", m->n_devs);
+	printf("\n");
+	print_iommus(m);
+	printf("Devices (%zu)\n", m->n_devs);
 	if (!m->n_devs)
 		printf("  none\n");
 	for (size_t i = 0; i < m->n_devs; i++)
@@ -526,6 +570,9 @@ static int cmd_inspect(int argc, char **argv)
 		return EXIT_LOAD;
 	}
 	free(lc.why);
+	/* as at the end of the kernel's boot: every driver bound, so every
+	 * device that names an IOMMU is attached to it (tree order) */
+	iommu_probe_all(m);
 
 	if (json) {
 		char *doc = dmapool_machine_json(m);
