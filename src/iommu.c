@@ -1135,13 +1135,19 @@ void iommu_dma_unmap_phys(struct device *dev, dma_addr_t dma, size_t size,
 {
 	phys_addr_t phys = iommu_iova_to_phys(dev, dma);
 
+	/* iommu_dma_unmap_page() */
 	if (phys == PHYS_NONE) {
-		dma_unmap_i(dev, dma, size, d);
+		klog(dev->m, "libdmapool: WARN_ON(!phys): %s %s: iommu_dma_unmap_page(%#llx, %#zx): the IOVA is not mapped; nothing is done",
+		     dev_driver_string(dev), dev->name, (unsigned long long)dma, size);
+		dt_step(d, "pgtable", "iommu_iova_to_phys", "not mapped",
+			"IOVA %#llx has no translation: WARN_ON(!phys), nothing unmapped",
+			(unsigned long long)dma);
 		return;
 	}
-	if (!(attrs & DMA_ATTR_SKIP_CPU_SYNC))
-		iommu_dma_sync_single(dev, dma, size, dir, false, d);
+	if (!(attrs & DMA_ATTR_SKIP_CPU_SYNC) && !dev_is_dma_coherent_i(dev))
+		arch_sync_dma_for_cpu(dev, phys, size, dir, d);
 	dma_unmap_i(dev, dma, size, d);
+	/* swiotlb_tbl_unmap_single(): copies back unless SKIP_CPU_SYNC */
 	if (swiotlb_find_pool(dev, phys))
 		swiotlb_tbl_unmap_single(dev, phys, size, dir, attrs, d);
 }

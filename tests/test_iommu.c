@@ -59,6 +59,16 @@ static const char tree[] =
 	"		iommus = <&mmu500 0x5>; };\n"
 	"	two@8000 { compatible = \"vendor,two\"; reg = <0 0x8000 0 0x100>; dma-coherent;\n"
 	"		iommus = <&smmu 0x200>, <&smmu 0x201>; };\n"
+	"	pcie@10000000 { compatible = \"pci-host-ecam-generic\"; device_type = \"pci\";\n"
+	"		reg = <0 0x10000000 0 0x1000000>; #address-cells = <3>; #size-cells = <2>;\n"
+	"		ep: ep@0 { compatible = \"vendor,ep\"; reg = <0 0 0 0 0>; dma-coherent;\n"
+	"			iommus = <&smmu 0x300>; };\n"
+	"	};\n"
+	"	port@20000000 { compatible = \"simple-bus\"; external-facing;\n"
+	"		#address-cells = <2>; #size-cells = <2>; ranges;\n"
+	"		ut@20001000 { compatible = \"vendor,ut\"; reg = <0 0x20001000 0 0x100>;\n"
+	"			dma-coherent; iommus = <&smmu 0x400>; };\n"
+	"	};\n"
 	"};\n";
 
 static struct dmapool_machine *load_cfg(const char *bootargs, const char *knobs,
@@ -665,6 +675,70 @@ static void faults_never_crash(void **state)
 	assert_true(dmapool_report_count(m) >= 4);	/* the debug check */
 }
 
+/* A device below a PCI host bridge tries below 4 GiB first; when that
+ * space is full it says so once and uses the whole range. */
+static void pci_32bit_first(void **state)
+{
+	struct dmapool_machine *m = load();
+	struct device *ep = dev(m, "/pcie@10000000/ep@0");
+	dma_addr_t h;
+	void *p;
+
+	(void)state;
+	set_bits(ep, 64);
+	p = dma_alloc_coherent(ep, 0x1000, &h, GFP_KERNEL);
+	assert_non_null(p);
+	assert_int_equal(h, 0xfffff000);
+	/* a 2 GiB range, 2 GiB-aligned, would need IOVA 0 below 4 GiB: the
+	 * device switches to the full range for good */
+	h = dma_map_resource(ep, 0x4000000000ULL, 0x80000000, DMA_BIDIRECTIONAL, 0);
+	dma_mapping_error(ep, h);
+	assert_int_equal(h, 0xffff80000000ULL);
+	assert_int_equal(tu_log_count_sub(m, 0, "Using 48-bit DMA addresses"), 1);
+	p = dma_alloc_coherent(ep, 0x1000, &h, GFP_KERNEL);
+	assert_int_equal(h, 0xffff7ffff000ULL);	/* below the last range */
+	assert_int_equal(tu_log_count_sub(m, 0, "Using 48-bit DMA addresses"), 1);
+	tu_unload(m);
+
+	m = load_cfg("iommu.forcedac=1", NULL, NULL);
+	ep = dev(m, "/pcie@10000000/ep@0");
+	set_bits(ep, 64);
+	p = dma_alloc_coherent(ep, 0x1000, &h, GFP_KERNEL);
+	assert_int_equal(h, 0xfffffffff000ULL);
+}
+
+/* Untrusted (behind an external-facing port): strict even in lazy mode,
+ * every buffer not aligned to the granule bounced, padding zeroed. */
+static void untrusted_device(void **state)
+{
+	struct dmapool_machine *m = load_cfg("iommu.strict=0", NULL, NULL);
+	struct device *ut = dev(m, "ut@20001000");
+	struct dmapool_iommu_stats st;
+	uint8_t *b = kmalloc(0x1000, GFP_KERNEL), v[0x1000];
+	dma_addr_t a;
+
+	(void)state;
+	set_bits(ut, 64);
+	assert_int_equal(dmapool_iommu_stats(ut, &st), 0);
+	assert_string_equal(st.mode, "strict");
+	assert_true(dma_max_mapping_size(ut) < SIZE_MAX);
+	memset(b, 0x5c, 0x1000);
+	a = map_ck(ut, b, 0x1000, DMA_TO_DEVICE);	/* aligned: no bounce */
+	assert_string_equal(tu_last_decision(ut).backend, "iommu");
+	dma_unmap_single(ut, a, 0x1000, DMA_TO_DEVICE);
+	a = map_ck(ut, b, 0x800, DMA_TO_DEVICE);	/* size unaligned: bounce */
+	assert_string_equal(tu_last_decision(ut).backend, "iommu-swiotlb");
+	assert_int_equal(a & 0xfff, 0);
+	assert_int_equal(dmapool_dev_read(ut, a, v, sizeof(v)), 0);
+	assert_int_equal(v[0x7ff], 0x5c);
+	assert_int_equal(v[0x800], 0);	/* the padding is zeroed */
+	dma_unmap_single(ut, a, 0x800, DMA_TO_DEVICE);
+	kfree(b);
+	/* reading the padding ran past the mapping: said, but allowed */
+	assert_int_equal(dmapool_report_count_kind(m, "dev-overrun"), 1);
+	assert_int_equal(dmapool_report_count(m), 1);
+}
+
 static int write_tree(void)
 {
 	strcpy(tmpdir, "/tmp/test_iommu-XXXXXX");
@@ -699,6 +773,8 @@ int main(void)
 		T(noncoherent_paths),
 		T(smmu_memory),
 		T(faults_never_crash),
+		T(pci_32bit_first),
+		T(untrusted_device),
 	};
 	int rc;
 
