@@ -1567,13 +1567,22 @@ static void *alloc_remap(struct device *dev, size_t size, dma_addr_t *handle,
 	if (!(prot & IOMMU_CACHE))
 		for (size_t i = 0; i < a->nchunks; i++)
 			cache_prep_coherent(m, a->chunks[i].pa, ps << a->chunks[i].order);
+	/* chunk by chunk: each is a whole number of IOMMU pages */
 	pthread_mutex_lock(&dom->lock);
-	for (size_t i = 0; i < a->npages; i++)
-		if (pt_map(dom, iova + i * ps, a->pages[i], ps, prot)) {
-			pt_unmap(dom, iova, i * ps, NULL);
-			pthread_mutex_unlock(&dom->lock);
-			goto fail_iova;
+	{
+		uint64_t at = 0;
+
+		for (size_t i = 0; i < a->nchunks; i++) {
+			uint64_t len = ps << a->chunks[i].order;
+
+			if (pt_map(dom, iova + at, a->chunks[i].pa, len, prot)) {
+				pt_unmap(dom, iova, at, NULL);
+				pthread_mutex_unlock(&dom->lock);
+				goto fail_iova;
+			}
+			at += len;
 		}
+	}
 	pthread_mutex_unlock(&dom->lock);
 	dt_step(d, "pgtable", "iommu_map_sg", prot_name(prot),
 		"%zu page(s) mapped contiguously at IOVA %#llx", count,

@@ -739,6 +739,46 @@ static void untrusted_device(void **state)
 	assert_int_equal(dmapool_report_count(m), 1);
 }
 
+/* IOMMU pages of 16 KiB and 64 KiB (knob iommu_granule): the IOVA
+ * granule follows, allocations are made of whole IOMMU pages. */
+static void granules(void **state)
+{
+	static const uint64_t g[] = { 0x4000, 0x10000 };
+
+	(void)state;
+	for (unsigned i = 0; i < 2; i++) {
+		char knobs[64];
+		struct dmapool_machine *m;
+		struct device *coh;
+		struct dmapool_iommu_stats st;
+		uint8_t *b;
+		dma_addr_t h, a;
+		void *p;
+
+		snprintf(knobs, sizeof(knobs), "iommu_granule=%llu", (unsigned long long)g[i]);
+		m = load_cfg(NULL, knobs, NULL);
+		coh = dev(m, "coh@1000");
+		set_bits(coh, 32);
+		p = dma_alloc_coherent(coh, 0x1000, &h, GFP_KERNEL);
+		assert_non_null(p);
+		assert_int_equal(h, 0x100000000ULL - g[i]);
+		b = kmalloc(0x100, GFP_KERNEL);
+		a = map_ck(coh, b, 0x100, DMA_TO_DEVICE);
+		/* the next granule down, plus the buffer's offset in its granule */
+		assert_int_equal(a, 0x100000000ULL - 2 * g[i] + (virt_to_phys(b) & (g[i] - 1)));
+		assert_int_equal(dmapool_iommu_stats(coh, &st), 0);
+		assert_int_equal(st.granule, g[i]);
+		assert_int_equal(st.pt_mapped, 2);
+		dma_unmap_single(coh, a, 0x100, DMA_TO_DEVICE);
+		dma_free_coherent(coh, 0x1000, p, h);
+		assert_int_equal(dmapool_iommu_stats(coh, &st), 0);
+		assert_int_equal(st.pt_mapped, 0);
+		kfree(b);
+		assert_int_equal(dmapool_report_count(m), 0);
+		tu_unload(m);
+	}
+}
+
 static int write_tree(void)
 {
 	strcpy(tmpdir, "/tmp/test_iommu-XXXXXX");
@@ -775,6 +815,7 @@ int main(void)
 		T(faults_never_crash),
 		T(pci_32bit_first),
 		T(untrusted_device),
+		T(granules),
 	};
 	int rc;
 
