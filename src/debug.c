@@ -32,16 +32,6 @@
 
 #include "internal.h"
 
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
-}
-
 #define PRIO(x) mix64((x)->seq)
 
 static uint64_t end_of(const struct dbg_entry *e)

@@ -50,6 +50,16 @@
 
 static inline bool is_pow2_u64(uint64_t x) { return x && !(x & (x - 1)); }
 static inline unsigned fls64_u(uint64_t x) { return x ? 64 - __builtin_clzll(x) : 0; }
+/* A 64-bit finaliser (murmur3's fmix64): hash slots, treap priorities. */
+static inline uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
 static inline uint64_t min_not_zero_u64(uint64_t a, uint64_t b)
 {
 	if (!a) return b;

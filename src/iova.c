@@ -71,16 +71,6 @@ struct iova_domain {
 	struct iova_stats st;
 };
 
-static uint64_t hash64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
-}
-
 static unsigned fls64_i(uint64_t x)
 {
 	return x ? 64u - (unsigned)__builtin_clzll(x) : 0;
@@ -169,7 +159,7 @@ static void tree_insert(struct iova_domain *d, struct iova *n)
 	struct iova **link = &d->root, *parent = NULL;
 
 	n->l = n->r = NULL;
-	n->prio = hash64(n->lo ^ 0x9e3779b97f4a7c15ULL);
+	n->prio = mix64(n->lo ^ 0x9e3779b97f4a7c15ULL);
 	while (*link) {
 		parent = *link;
 		link = n->lo < parent->lo ? &parent->l : &parent->r;

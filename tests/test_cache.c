@@ -112,17 +112,7 @@ static size_t kinds(struct dmapool_machine *m, const char *kind)
 	return dmapool_report_count_kind(m, kind);
 }
 
-static struct dmapool_report rep(struct dmapool_machine *m, const char *kind)
-{
-	struct dmapool_report r;
-
-	for (size_t i = 0; dmapool_report_get(m, i, &r) == 0; i++)
-		if (!strcmp(r.kind, kind))
-			return r;
-	fail_msg("no report of kind %s", kind);
-	memset(&r, 0, sizeof(r));
-	return r;
-}
+#define rep(m, kind)	tu_report_of(m, kind)
 
 /* ------------------------------------------------------------------ */
 /* Detection 1: the device reads DRAM under a dirty line */

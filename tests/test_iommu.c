@@ -112,17 +112,7 @@ static dma_addr_t map_pg_ck(struct device *d, struct page *pg, size_t n, int dir
 	return a;
 }
 
-static struct dmapool_report rep(struct dmapool_machine *m, const char *kind)
-{
-	struct dmapool_report r;
-
-	for (size_t i = 0; dmapool_report_get(m, i, &r) == 0; i++)
-		if (!strcmp(r.kind, kind))
-			return r;
-	fail_msg("no report of kind %s", kind);
-	memset(&r, 0, sizeof(r));
-	return r;
-}
+#define rep(m, kind)	tu_report_of(m, kind)
 
 /* ------------------------------------------------------------------ */
 

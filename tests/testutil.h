@@ -266,6 +266,20 @@ static inline int tu_leak_teardown(void **state)
 	return 0;
 }
 
+/* The first report of that kind (the test fails if there is none). */
+static inline struct dmapool_report tu_report_of(struct dmapool_machine *m,
+						 const char *kind)
+{
+	struct dmapool_report r;
+
+	for (size_t i = 0; dmapool_report_get(m, i, &r) == 0; i++)
+		if (!strcmp(r.kind, kind))
+			return r;
+	fail_msg("no report of kind %s", kind);
+	memset(&r, 0, sizeof(r));
+	return r;
+}
+
 /* The device's last decision (it must have one). */
 static inline struct dmapool_decision tu_last_decision(struct device *d)
 {
