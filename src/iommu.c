@@ -16,8 +16,10 @@
  * the kernel), a 16 KiB level-2 stream table per 256-stream block on the
  * first attach there, and a 64-byte context-descriptor table per
  * translated device.  Any other IOMMU node is a generic IOMMU with the
- * same page sizes (4K|2M|1G at the default granule) and no memory of its
- * own.
+ * same page sizes (4K|2M|1G at the default granule), a 48-bit space (32
+ * bits for Rockchip's) and no memory of its own.  The SMMUv3's ID
+ * registers are not in the device tree: every "arm,smmu-v3" node gets
+ * QEMU's values.
  *
  * Probe (the first DMA use of a device, the kernel's driver bind): its
  * stream IDs (every "iommus" entry for that IOMMU) join the IOMMU's
@@ -521,6 +523,13 @@ int iommu_init(struct dmapool_machine *m)
 		in->smmuv3 = fdt_node_check_compatible(fdt, node, "arm,smmu-v3") == 0;
 		in->sid_bits = in->smmuv3 ? SMMU_SID_BITS : 32;
 		in->ias = SMMU_IAS;
+		/* Rockchip's IOMMUs translate a 32-bit space (rk_iommu) */
+		{
+			const char *c = fdt_getprop(fdt, node, "compatible", NULL);
+
+			if (c && !strncmp(c, "rockchip,", 9))
+				in->ias = 32;
+		}
 		switch (m->prof.iommu_granule) {
 		case 16384: in->pgsize_bitmap = 0x4000ULL | (32ULL << 20); break;
 		case 65536: in->pgsize_bitmap = 0x10000ULL | (512ULL << 20); break;
