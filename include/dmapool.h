@@ -412,9 +412,6 @@ DMAPOOL_API const char *dmapool_strerror(int err);
 /* Library version string. */
 DMAPOOL_API const char *dmapool_version(void);
 
-#ifdef __cplusplus
-}
-#endif
 /* ------------------------------------------------------------------ */
 /* IOMMU (devices with "iommus"; see docs/iommu.md)                     */
 
@@ -447,5 +444,9 @@ DMAPOOL_API int dmapool_iommu_set_passthrough(struct device *dev, bool on);
 /* Before the first DMA use: the device is untrusted (behind an external-
  * facing port): strict domain, every unaligned buffer bounced. */
 DMAPOOL_API int dmapool_device_set_untrusted(struct device *dev, bool on);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* DMAPOOL_H */

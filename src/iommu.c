@@ -1826,10 +1826,15 @@ static void smmu_event(struct device *dev, struct iommu_domain *dom, unsigned id
 	dw[1] = (write ? 0 : 1ULL << 35) | (2ULL << 40);
 	dw[2] = iova;
 	dw[3] = 0;
-	if (!stale) {
+	if (!stale && in->smmuv3) {
 		klog(m, "arm-smmu-v3 %s: event 0x%02x received:", in->name, id);
 		for (int i = 0; i < 4; i++)
 			klog(m, "arm-smmu-v3 %s: \t0x%016llx", in->name, (unsigned long long)dw[i]);
+	} else if (!stale) {
+		/* other IOMMU drivers word it their own way: one line */
+		klog(m, "libdmapool: %s: IOMMU %s fault at iova 0x%llx (stream 0x%x, %s)",
+		     in->name, id == 0x13 ? "permission" : "translation",
+		     (unsigned long long)iova, sid, write ? "write" : "read");
 	}
 	report_ex(m, stale ? "iommu-stale-iotlb" : "iommu-fault", dev, iova, 0, PHYS_NONE,
 		  PHYS_NONE,

@@ -10,10 +10,12 @@
  * and the user-mapping calls (dma_mmap_attrs, dma_get_sgtable_attrs,
  * dma_can_mmap).
  *
- * Left out: dma_map_ops backends other than dma-direct (the IOMMU backend
- * comes with the IOMMU model: until then a device with an "iommus"
- * property is served by dma-direct and the trace says so), managed
- * (dmam_*) variants, dma_alloc_noncontiguous, tracepoints, and the
+ * Devices in a translating IOMMU domain go to dma-iommu (iommu.c) the
+ * way the kernel's use_dma_iommu() dispatch does; the DMA-API debug
+ * tracking and the ownership bookkeeping stay here for both paths.
+ *
+ * Left out: dma_map_ops backends other than dma-direct and dma-iommu,
+ * managed (dmam_*) variants, dma_alloc_noncontiguous, tracepoints, and the
  * dma-debug bookkeeping (kernel/dma/debug.c has its own module).
  */
 #include <sys/mman.h>
