@@ -614,6 +614,8 @@ void free_iova_fast(struct iova_domain *d, uint64_t pfn, uint64_t size);
 bool iova_is_allocated(struct iova_domain *d, uint64_t pfn, uint64_t *lo,
 		       uint64_t *hi);
 void iova_get_stats(struct iova_domain *d, struct iova_stats *out);
+/* Tests: the kernel's plain walk instead of the gap-skipping one. */
+extern bool iova_linear_walk;
 void iova_walk(struct iova_domain *d,
 	       void (*fn)(void *ctx, uint64_t lo, uint64_t hi), void *ctx);
 

@@ -24,6 +24,11 @@
  * The tree is a treap with parent pointers (rb_prev/rb_next walks as in
  * the kernel, O(log n) insert, erase and lookup), priorities from a
  * fixed hash of the address so that every run builds the same tree.
+ * Each range also keeps the free gap below it and its subtree the
+ * largest gap, so the walk jumps in O(log n) over every range whose gap
+ * is too small for the request: those never end the kernel's walk, so
+ * the answer is the walk's, without its O(n) worst case (the kernel's
+ * own walk is linear; tests compare the two).
  *
  * Left out: per-CPU caches (one CPU: the oracle's machine has one, and a
  * single cache keeps results independent of thread scheduling), the
@@ -43,7 +48,12 @@ struct iova {
 	struct iova *l, *r, *p;
 	uint64_t lo, hi;		/* pfns, inclusive */
 	uint64_t prio;
+	uint64_t gap;			/* free pfns between the range below and lo */
+	uint64_t maxgap;		/* the largest gap in this subtree */
 };
+
+/* Tests compare the skipping walk with the kernel's plain one. */
+bool iova_linear_walk;
 
 struct iova_magazine {
 	unsigned size;
@@ -116,6 +126,33 @@ static struct iova *iova_prev(struct iova *n)
 	return n->p;
 }
 
+static uint64_t max3(uint64_t a, uint64_t b, uint64_t c)
+{
+	uint64_t m = a > b ? a : b;
+
+	return m > c ? m : c;
+}
+
+static void pull(struct iova *n)
+{
+	n->maxgap = max3(n->gap, n->l ? n->l->maxgap : 0, n->r ? n->r->maxgap : 0);
+}
+
+static void pull_up(struct iova *n)
+{
+	for (; n; n = n->p)
+		pull(n);
+}
+
+/* The gap below n: from the end of the range before it (or pfn 0). */
+static void set_gap(struct iova *n)
+{
+	struct iova *pr = iova_prev(n);
+
+	n->gap = n->lo - (pr ? pr->hi + 1 : 0);
+	pull_up(n);
+}
+
 static void set_child(struct iova_domain *d, struct iova *parent,
 		      struct iova *old, struct iova *new)
 {
@@ -140,6 +177,8 @@ static void rot_right(struct iova_domain *d, struct iova *x)
 	set_child(d, x->p, x, y);
 	y->r = x;
 	x->p = y;
+	pull(x);
+	pull(y);
 }
 
 static void rot_left(struct iova_domain *d, struct iova *x)
@@ -152,6 +191,8 @@ static void rot_left(struct iova_domain *d, struct iova *x)
 	set_child(d, x->p, x, y);
 	y->l = x;
 	x->p = y;
+	pull(x);
+	pull(y);
 }
 
 static void tree_insert(struct iova_domain *d, struct iova *n)
@@ -166,6 +207,9 @@ static void tree_insert(struct iova_domain *d, struct iova *n)
 	}
 	*link = n;
 	n->p = parent;
+	set_gap(n);
+	if (iova_next(n))
+		set_gap(iova_next(n));
 	while (n->p && n->p->prio < n->prio) {
 		if (n->p->l == n)
 			rot_right(d, n->p);
@@ -176,14 +220,52 @@ static void tree_insert(struct iova_domain *d, struct iova *n)
 
 static void tree_erase(struct iova_domain *d, struct iova *n)
 {
+	struct iova *next = iova_next(n), *parent;
+
 	while (n->l || n->r) {
 		if (!n->r || (n->l && n->l->prio > n->r->prio))
 			rot_right(d, n);
 		else
 			rot_left(d, n);
 	}
-	set_child(d, n->p, n, NULL);
+	parent = n->p;
+	set_child(d, parent, n, NULL);
 	n->p = NULL;
+	pull_up(parent);
+	if (next)
+		set_gap(next);
+}
+
+/* The rightmost node of subtree t (maxgap >= size) whose gap holds size. */
+static struct iova *rightmost_fit(struct iova *t, uint64_t size)
+{
+	for (;;) {
+		if (t->r && t->r->maxgap >= size)
+			t = t->r;
+		else if (t->gap >= size)
+			return t;
+		else
+			t = t->l;
+	}
+}
+
+/* The highest range below n whose gap could hold size, else the lowest
+ * range: the plain walk passes every range in between without stopping
+ * (a range can only end the walk if the gap below it holds size, or
+ * fail it, which the range found fails as well).  O(log n). */
+static struct iova *prev_fit(struct iova_domain *d, struct iova *n, uint64_t size)
+{
+	if (n->l && n->l->maxgap >= size)
+		return rightmost_fit(n->l, size);
+	for (struct iova *c = n, *p = n->p; p; c = p, p = p->p) {
+		if (p->r != c)
+			continue;
+		if (p->gap >= size)
+			return p;
+		if (p->l && p->l->maxgap >= size)
+			return rightmost_fit(p->l, size);
+	}
+	return iova_first_in(d->root);
 }
 
 /* The range holding pfn, or NULL (private_find_iova). */
@@ -266,6 +348,10 @@ static int alloc_insert(struct iova_domain *d, uint64_t size, uint64_t limit_pfn
 	retry_pfn = curr->hi;
 retry:
 	do {
+		/* a range whose gap cannot hold size never ends the walk:
+		 * jump over every such range at once */
+		if (curr->lo < high && curr->gap < size && !iova_linear_walk)
+			curr = prev_fit(d, curr, size);
 		if (curr->lo < high)
 			high = curr->lo;
 		new_pfn = (high - size) & align_mask;
