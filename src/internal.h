@@ -790,6 +790,14 @@ static inline void iommu_dev_probe(struct device *dev)
 	if (!__atomic_load_n(&dev->iommu_probed, __ATOMIC_ACQUIRE))
 		iommu_probe_device_i(dev);
 }
+/* A flat scatterlist's next entry (NULL after the last) and an entry's
+ * physical address (mapping.c, iommu.c). */
+static inline struct scatterlist *sg_next_i(struct scatterlist *sg)
+{
+	return (sg->page_link & SG_END) ? NULL : sg + 1;
+}
+phys_addr_t sg_phys_i(struct dmapool_machine *m, const struct scatterlist *sg);
+
 /* use_dma_iommu(): the device is in a translating DMA domain. */
 bool use_dma_iommu_i(const struct device *dev);
 static inline bool use_dma_iommu(const struct device *dev)

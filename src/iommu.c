@@ -274,6 +274,12 @@ static uint64_t pt_lookup(struct iommu_domain *dom, uint64_t iova)
 	return s ? *s : 0;
 }
 
+/* The physical address an entry gives iova. */
+static phys_addr_t pte_phys(const struct iommu_domain *dom, uint64_t pte, uint64_t iova)
+{
+	return (pte & ~(dom->granule - 1)) + (iova & (dom->granule - 1));
+}
+
 /* ------------------------------------------------------------------ */
 /* Domains and the flush queue                                          */
 
@@ -936,10 +942,7 @@ static dma_addr_t alloc_iova(struct device *dev, struct iommu_domain *dom,
 	if (!pfn)
 		pfn = alloc_iova_fast(dom->iovad, len, dma_limit >> shift, true, &hit);
 	if (d) {
-		uint64_t rounded = len < 32 ? 1ULL << fls64_u(len - 1) : len;
-
-		if (len <= 1)
-			rounded = len;
+		uint64_t rounded = len > 1 && len < 32 ? 1ULL << fls64_u(len - 1) : len;
 		if (pfn)
 			dt_step(d, "iova", "iommu_dma_alloc_iova", hit ? "range cache hit" : "tree",
 				"%llu granule(s)%s of %#llx below limit %#llx: IOVA %#llx%s",
@@ -1026,6 +1029,8 @@ static void dma_unmap_i(struct device *dev, dma_addr_t dma, size_t size,
 	pthread_mutex_lock(&dom->lock);
 	done = pt_unmap(dom, iova, len, save);
 	if (done != len) {
+		if (done && !save)
+			dom->iotlb_syncs++;
 		pthread_mutex_unlock(&dom->lock);
 		free(save);
 		/* WARN_ON(unmapped != size): the kernel would go on and free
@@ -1037,9 +1042,6 @@ static void dma_unmap_i(struct device *dev, dma_addr_t dma, size_t size,
 			"IOVA %#llx+%#llx: only %#llx bytes were mapped",
 			(unsigned long long)iova, (unsigned long long)len,
 			(unsigned long long)done);
-		if (done && !save) {
-			dom->iotlb_syncs++;
-		}
 		if (!done || !iova_is_allocated(dom->iovad, iova >> dom->gshift, NULL, NULL))
 			return;
 		free_iova_now(dom, iova, len);
@@ -1074,7 +1076,7 @@ phys_addr_t iommu_iova_to_phys(struct device *dev, dma_addr_t iova)
 	pthread_mutex_unlock(&dom->lock);
 	if (!(pte & PTE_VALID))
 		return PHYS_NONE;
-	return (pte & ~(dom->granule - 1) & ~0xfffULL) + (iova & (dom->granule - 1));
+	return pte_phys(dom, pte, iova);
 }
 
 /* dev_use_swiotlb() */
@@ -1206,18 +1208,6 @@ dma_addr_t iommu_dma_map_resource(struct device *dev, phys_addr_t phys,
 /* ------------------------------------------------------------------ */
 /* Scatter-gather                                                        */
 
-static struct scatterlist *sgn(struct scatterlist *sg)
-{
-	return (sg->page_link & SG_END) ? NULL : sg + 1;
-}
-
-static phys_addr_t sg_phys_i(struct dmapool_machine *m, struct scatterlist *s)
-{
-	struct page *pg = (struct page *)(s->page_link & ~SG_PAGE_LINK_MASK);
-
-	return ((phys_addr_t)dmapool_page_to_pfn(pg) << m->prof.page_shift) + s->offset;
-}
-
 #define SG_DMA_SWIOTLB	(1u << 1)
 
 static bool dev_use_sg_swiotlb(struct device *dev, struct scatterlist *sg, int nents,
@@ -1227,7 +1217,7 @@ static bool dev_use_sg_swiotlb(struct device *dev, struct scatterlist *sg, int n
 		return false;
 	if (dev->untrusted)
 		return true;
-	for (int i = 0; i < nents && sg; i++, sg = sgn(sg))
+	for (int i = 0; i < nents && sg; i++, sg = sg_next_i(sg))
 		if (dma_kmalloc_needs_bounce(dev, sg->length, dir))
 			return true;
 	return false;
@@ -1241,11 +1231,11 @@ void iommu_dma_sync_sg(struct device *dev, struct scatterlist *sgl, int nents,
 	int i;
 
 	if (sgl && (sgl->dma_flags & SG_DMA_SWIOTLB)) {
-		for (i = 0; i < nents && s; i++, s = sgn(s))
+		for (i = 0; i < nents && s; i++, s = sg_next_i(s))
 			iommu_dma_sync_single(dev, s->dma_address, s->length, dir, for_device,
 					      i < 4 ? d : NULL);
 	} else if (!dev_is_dma_coherent_i(dev)) {
-		for (i = 0; i < nents && s; i++, s = sgn(s)) {
+		for (i = 0; i < nents && s; i++, s = sg_next_i(s)) {
 			if (for_device)
 				arch_sync_dma_for_device(dev, sg_phys_i(dev->m, s), s->length,
 							 dir, i < 4 ? d : NULL);
@@ -1265,7 +1255,7 @@ static int finalise_sg(struct device *dev, struct scatterlist *sg, int nents,
 	unsigned cur_len = 0, max_len = (unsigned)dev->max_seg_size;
 	int count = 0;
 
-	for (int i = 0; i < nents && s; i++, s = sgn(s)) {
+	for (int i = 0; i < nents && s; i++, s = sg_next_i(s)) {
 		unsigned s_iova_off = (unsigned)s->dma_address;
 		unsigned s_length = s->dma_length;
 		unsigned s_iova_len = s->length;
@@ -1279,7 +1269,7 @@ static int finalise_sg(struct device *dev, struct scatterlist *sg, int nents,
 			cur_len += s_length;
 		} else {
 			if (i > 0)
-				cur = sgn(cur);
+				cur = sg_next_i(cur);
 			cur_len = s_length;
 			count++;
 			cur->dma_address = dma_addr + s_iova_off;
@@ -1297,7 +1287,7 @@ static void invalidate_sg(struct scatterlist *sg, int nents)
 {
 	struct scatterlist *s = sg;
 
-	for (int i = 0; i < nents && s; i++, s = sgn(s)) {
+	for (int i = 0; i < nents && s; i++, s = sg_next_i(s)) {
 		if (s->dma_address != DMA_ERR)
 			s->offset += (unsigned)s->dma_address;
 		if (s->dma_length)
@@ -1325,7 +1315,7 @@ int iommu_dma_map_sg(struct device *dev, struct scatterlist *sgl, int nents,
 			"%s: every entry is mapped on its own through iommu_dma_map_page",
 			dev->untrusted ? "untrusted device" :
 			"an entry's length is not kmalloc-safe for this non-coherent device");
-		for (i = 0, s = sgl; i < nents && s; i++, s = sgn(s)) {
+		for (i = 0, s = sgl; i < nents && s; i++, s = sg_next_i(s)) {
 			s->dma_address = iommu_dma_map_phys(dev, sg_phys_i(dev->m, s), s->length,
 							    dir, attrs, i < 2 ? d : NULL);
 			if (s->dma_address == DMA_ERR)
@@ -1343,7 +1333,7 @@ bounce_fail:
 	sgl->dma_flags &= ~SG_DMA_SWIOTLB;
 	if (!(attrs & DMA_ATTR_SKIP_CPU_SYNC))
 		iommu_dma_sync_sg(dev, sgl, nents, dir, true, d);
-	for (i = 0, s = sgl; i < nents && s; i++, s = sgn(s)) {
+	for (i = 0, s = sgl; i < nents && s; i++, s = sg_next_i(s)) {
 		uint64_t s_iova_off = s->offset & (g - 1);
 		uint64_t s_length = s->length;
 		uint64_t pad_len = (mask - iova_len + 1) & mask;
@@ -1369,7 +1359,7 @@ bounce_fail:
 	}
 	pthread_mutex_lock(&dom->lock);
 	at = iova;
-	for (i = 0, s = sgl; i < nents && s; i++, s = sgn(s)) {
+	for (i = 0, s = sgl; i < nents && s; i++, s = sg_next_i(s)) {
 		if (pt_map(dom, at, sg_phys_i(dev->m, s), s->length, prot)) {
 			pt_unmap(dom, iova, at - iova, NULL);
 			pthread_mutex_unlock(&dom->lock);
@@ -1404,14 +1394,14 @@ void iommu_dma_unmap_sg(struct device *dev, struct scatterlist *sgl, int nents,
 	if (!sgl)
 		return;
 	if (sgl->dma_flags & SG_DMA_SWIOTLB) {
-		for (i = 0; i < nents && s; i++, s = sgn(s))
+		for (i = 0; i < nents && s; i++, s = sg_next_i(s))
 			iommu_dma_unmap_phys(dev, s->dma_address, s->dma_length, dir, attrs,
 					     i < 2 ? d : NULL);
 		return;
 	}
 	if (!(attrs & DMA_ATTR_SKIP_CPU_SYNC))
 		iommu_dma_sync_sg(dev, sgl, nents, dir, false, d);
-	for (i = 0, s = sgl; i < nents && s; i++, s = sgn(s)) {
+	for (i = 0, s = sgl; i < nents && s; i++, s = sg_next_i(s)) {
 		if (!s->dma_length)
 			break;
 		if (!i)
@@ -1892,7 +1882,7 @@ int iommu_dev_access(struct device *dev, dma_addr_t addr, void *buf, size_t len,
 			snprintf(why, sizeof(why),
 				 "use after unmap: IOVA 0x%llx was unmapped, but in lazy mode the IOTLB still holds its translation (to phys 0x%llx) until the flush queue is flushed, so the %s went through; it would fault after IOTLB flush (F_TRANSLATION). Fix: stop the device before dma_unmap_*(); iommu.strict=1 makes this a fault at once.",
 				 (unsigned long long)iova,
-				 (unsigned long long)((pte & ~(g - 1) & ~0xfffULL) + (iova & (g - 1))),
+				 (unsigned long long)pte_phys(dom, pte, iova),
 				 write ? "write" : "read");
 			pthread_mutex_unlock(&dom->lock);
 			smmu_event(dev, dom, 0x10, iova, write, why, true);
@@ -1908,7 +1898,7 @@ int iommu_dev_access(struct device *dev, dma_addr_t addr, void *buf, size_t len,
 		struct dbg_entry *e;
 
 		translate(dom, iova, write, &pte);
-		pa = (pte & ~(g - 1) & ~0xfffULL) + (iova & (g - 1));
+		pa = pte_phys(dom, pte, iova);
 		if (chunk > len - off)
 			chunk = len - off;
 		pthread_mutex_unlock(&dom->lock);

@@ -747,9 +747,11 @@ static bool trace_on(const struct device *dev)
 	return dev && !__atomic_load_n(&dev->m->trace_off, __ATOMIC_RELAXED);
 }
 
-static struct scatterlist *sg_next_i(struct scatterlist *sg)
+phys_addr_t sg_phys_i(struct dmapool_machine *m, const struct scatterlist *sg)
 {
-	return (sg->page_link & SG_END) ? NULL : sg + 1;
+	struct page *pg = (struct page *)(sg->page_link & ~SG_PAGE_LINK_MASK);
+
+	return ((phys_addr_t)dmapool_page_to_pfn(pg) << m->prof.page_shift) + sg->offset;
 }
 
 static bool valid_dir(int dir)
@@ -816,15 +818,10 @@ static dma_addr_t map_phys_i(struct device *dev, phys_addr_t phys, size_t size,
 		return DMA_ERR;
 	if (io) {
 		dma = iommu_dma_map_phys(dev, phys, size, dir, attrs, d);
-		if (d && dma != DMA_ERR) {
-			phys_addr_t b = d->bounce;
-
-			dt_result(d, b != PHYS_NONE ? "iommu-swiotlb" : "iommu", phys, dma,
-				  NULL, DMAPOOL_ATTR_NONE);
-			d->bounce = b;
-		} else if (d) {
-			dt_result(d, "none", phys, DMA_ERR, NULL, DMAPOOL_ATTR_NONE);
-		}
+		if (d)
+			dt_result(d, dma == DMA_ERR ? "none" :
+				  d->bounce != PHYS_NONE ? "iommu-swiotlb" : "iommu",
+				  phys, dma, NULL, DMAPOOL_ATTR_NONE);
 	} else {
 		dma = dma_direct_map_phys(dev, phys, size, dir, attrs, false, d);
 	}
@@ -984,20 +981,7 @@ DMAPOOL_API void dma_unmap_page_attrs(struct device *dev, dma_addr_t addr,
 		phys_addr_t pa = iommu_iova_to_phys(dev, addr);
 
 		iommu_dma_unmap_phys(dev, addr, size, dir, attrs, d);
-		if (d) {
-			phys_addr_t b = d->bounce;
-			dma_addr_t iv = d->iova;
-			uint64_t il = d->iova_len;
-			unsigned ip = d->iommu_pages;
-			const char *im = d->iommu_mode;
-
-			dt_result(d, "iommu", pa, addr, NULL, DMAPOOL_ATTR_NONE);
-			d->bounce = b;
-			d->iova = iv;
-			d->iova_len = il;
-			d->iommu_pages = ip;
-			d->iommu_mode = im;
-		}
+		dt_result(d, "iommu", pa, addr, NULL, DMAPOOL_ATTR_NONE);
 	} else {
 		dma_direct_unmap_phys(dev, addr, size, dir, attrs, d);
 	}
@@ -1236,9 +1220,7 @@ static int map_sg_i(struct device *dev, struct scatterlist *sgl, int nents,
 		}
 		ret = iommu_dma_map_sg(dev, sgl, nents, dir, attrs, d);
 		for (i = 0, sg = sgl; ret > 0 && i < ret && sg; i++, sg = sg_next_i(sg)) {
-			struct page *pg = (struct page *)(sg->page_link & ~SG_PAGE_LINK_MASK);
-			phys_addr_t phys = ((phys_addr_t)dmapool_page_to_pfn(pg) << m->prof.page_shift) +
-					   sg->offset;
+			phys_addr_t phys = sg_phys_i(m, sg);
 
 			check_sg_segment(dev, sg);
 			if (sg->dma_length &&
@@ -1254,18 +1236,8 @@ static int map_sg_i(struct device *dev, struct scatterlist *sgl, int nents,
 			}
 		}
 		if (ret > 0) {
-			dma_addr_t iv = d ? d->iova : DMA_ERR;
-			uint64_t il = d ? d->iova_len : 0;
-			unsigned ip = d ? d->iommu_pages : 0;
-
-			dt_result(d, "iommu", dma_to_phys(dev, DMA_ERR), sgl->dma_address, NULL,
+			dt_result(d, "iommu", PHYS_NONE, sgl->dma_address, NULL,
 				  DMAPOOL_ATTR_NONE);
-			if (d) {
-				d->phys = PHYS_NONE;
-				d->iova = iv;
-				d->iova_len = il;
-				d->iommu_pages = ip;
-			}
 		} else {
 			dt_result(d, "none", PHYS_NONE, DMA_ERR, NULL, DMAPOOL_ATTR_NONE);
 		}
@@ -1291,7 +1263,7 @@ static int map_sg_i(struct device *dev, struct scatterlist *sgl, int nents,
 			ret = -EINVAL;
 			break;
 		}
-		phys = ((phys_addr_t)dmapool_page_to_pfn(pg) << m->prof.page_shift) + sg->offset;
+		phys = sg_phys_i(m, sg);
 		dt_begin_map(&e, dev, "map", sg->length, dir, attrs);
 		sg->dma_address = dma_direct_map_phys(dev, phys, sg->length, dir, attrs, true,
 						      d ? &e : NULL);
