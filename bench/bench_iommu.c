@@ -76,7 +76,7 @@
 #define ROUNDS		1563u		/* 100,032 map + unmap per timing */
 #define TREE_PAGES	64u		/* 256 KiB: not range-cached */
 #define TREE_ORDER	6u
-#define BASE_N		8192u		/* bench_dmapool's P1 64 B batch */
+#define BASE_N		BENCH_MALLOC_N	/* bench_dmapool's P1 64 B batch */
 #define BASE_ROUNDS	13u		/* 106,496 malloc + free per timing */
 #define HIT_ROUNDS	1563u		/* 100,032 alloc + free per timing */
 #define LIVE_SMALL	1000u
@@ -260,24 +260,10 @@ static __attribute__((noinline)) double subject_tree(unsigned rounds)
 	return (now_ns() - t0) / ((double)BATCH * rounds);
 }
 
-static void *ptrs[BASE_N];
-
-/* bench_dmapool's malloc_rounds() at 64 B (P3's baseline). */
+/* P3's baseline: malloc(64) + free in the batch pattern (benchutil.h) */
 static double baseline(unsigned rounds)
 {
-	double t0 = now_ns();
-
-	for (unsigned r = 0; r < rounds; r++) {
-		for (unsigned i = 0; i < BASE_N; i++) {
-			ptrs[i] = malloc(64);
-			if (__builtin_expect(!ptrs[i], 0))
-				die("malloc(64) failed");
-			__asm__ volatile("" : : "r"(ptrs[i]) : "memory");
-		}
-		for (unsigned i = 0; i < BASE_N; i++)
-			free(ptrs[i]);
-	}
-	return (now_ns() - t0) / ((double)BASE_N * rounds);
+	return bench_malloc64_pairs(rounds);
 }
 
 /* Figure 3: alloc_iova_fast + free_iova_fast of one granule on a bare

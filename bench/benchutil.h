@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later OR BSD-2-Clause */
 /*
- * Helpers the benchmarks share: the clock, a comparison for qsort, and
+ * Helpers the benchmarks share: the clock, a comparison for qsort, the
+ * malloc(64)+free baseline, and
  * the bench machine: 2 GiB of RAM at 0x40000000 and one device "dev@0",
  * coherent unless asked otherwise, booted with the given command line.
  */
@@ -27,6 +28,33 @@ static inline int cmp_d(const void *a, const void *b)
 	double x = *(const double *)a, y = *(const double *)b;
 
 	return x < y ? -1 : x > y;
+}
+
+/*
+ * P3's and P4's baseline: glibc malloc(64) + free in bench_dmapool's P1
+ * 64 B batch pattern (BENCH_MALLOC_N allocated, then all freed, in
+ * allocation order); ns per pair.
+ */
+#define BENCH_MALLOC_N	8192u
+
+static inline double bench_malloc64_pairs(unsigned rounds)
+{
+	static void *ptrs[BENCH_MALLOC_N];
+	double t0 = now_ns();
+
+	for (unsigned r = 0; r < rounds; r++) {
+		for (unsigned i = 0; i < BENCH_MALLOC_N; i++) {
+			ptrs[i] = malloc(64);
+			if (__builtin_expect(!ptrs[i], 0)) {
+				fprintf(stderr, "bench: malloc(64) failed\n");
+				exit(1);
+			}
+			__asm__ volatile("" : : "r"(ptrs[i]) : "memory");
+		}
+		for (unsigned i = 0; i < BENCH_MALLOC_N; i++)
+			free(ptrs[i]);
+	}
+	return (now_ns() - t0) / ((double)BENCH_MALLOC_N * rounds);
 }
 
 /* The bench machine with bootargs, dev@0 coherent or not (no

@@ -59,11 +59,7 @@ static void check_oracle(void **state)
 	}
 	/* the IOMMU core prints its two lines on every boot; the oracle
 	 * keeps them only for machines with an IOMMU */
-	bool iommu_lines = false;
-
-	for (size_t i = 0; i < exp.n; i++)
-		if (!strncmp(exp.v[i], "iommu: ", 7))
-			iommu_lines = true;
+	bool iommu_lines = lines_have_prefix(&exp, "iommu: ");
 	snprintf(path, sizeof(path), "%s/%s.dtb", dir, name);
 	rc = dmapool_machine_load(path, &cfg, &m);
 	assert_int_equal(rc, 0);

@@ -153,11 +153,7 @@ static void check_probe(void **state)
 	assert_true(ret > 0);
 	/* the IOMMU core's lines are on every boot; the oracle keeps them
 	 * only for machines with an IOMMU */
-	bool iommu_lines = false;
-
-	for (size_t i = 0; i < exp.n; i++)
-		if (!strncmp(exp.v[i], "iommu: ", 7))
-			iommu_lines = true;
+	bool iommu_lines = lines_have_prefix(&exp, "iommu: ");
 	for (size_t i = 0; i < dmapool_log_count(m); i++) {
 		const char *l = dmapool_log_line(m, i);
 

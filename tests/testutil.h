@@ -32,6 +32,15 @@ static inline void lines_add(struct lines *l, const char *s)
 	l->n++;
 }
 
+/* Some line starts with pfx. */
+static inline bool lines_have_prefix(const struct lines *l, const char *pfx)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (!strncmp(l->v[i], pfx, strlen(pfx)))
+			return true;
+	return false;
+}
+
 static inline void lines_free(struct lines *l)
 {
 	for (size_t i = 0; i < l->n; i++)
