@@ -250,6 +250,23 @@ DMAPOOL_API int dmapool_fail_next_map(struct device *dev);
 DMAPOOL_API int dmapool_fail_next_alloc(struct device *dev, size_t min_size);
 DMAPOOL_API int dmapool_fail_atomic_pool(struct dmapool_machine *m, bool empty);
 
+/*
+ * The library's own heap, process-wide: every block it holds for its
+ * bookkeeping (machines, devices, logs, reports, trees, caches...).
+ * Strings returned to the caller (dmapool_machine_json(),
+ * dmapool_decision_text(), dmapool_decision_json()) are not counted once
+ * returned.  With every machine destroyed, blocks and bytes are back to
+ * what they were before the first load: test groups compare them.
+ * Simulated memory is not heap: it is mmap'd and returned by
+ * dmapool_machine_destroy() (the fd and mapping checks see it).
+ */
+struct dmapool_heap_stats {
+	uint64_t blocks;	/* live blocks */
+	uint64_t bytes;		/* their usable size (malloc_usable_size) */
+	uint64_t allocs;	/* blocks ever allocated */
+};
+DMAPOOL_API void dmapool_heap_stats(struct dmapool_heap_stats *st);
+
 /* The boot log, line by line, as the log sink saw it. */
 DMAPOOL_API size_t dmapool_log_count(struct dmapool_machine *m);
 DMAPOOL_API const char *dmapool_log_line(struct dmapool_machine *m, size_t i);

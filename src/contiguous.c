@@ -260,10 +260,10 @@ static char *cma_show_areas(struct cma_area *c)
 	fprintf(f, "=> %llu free of %llu total pages", (unsigned long long)nfree,
 		(unsigned long long)c->count);
 	if (fclose(f)) {
-		free(buf);
+		free(heap_adopt(buf));	/* libc's buffer: into the count, then out */
 		return NULL;
 	}
-	return buf;
+	return heap_adopt(buf);
 }
 
 phys_addr_t cma_alloc(struct dmapool_machine *m, struct cma_area *c,

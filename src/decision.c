@@ -331,7 +331,7 @@ DMAPOOL_API char *dmapool_decision_text(const struct dmapool_decision *d)
 		free(sb.buf);
 		return NULL;
 	}
-	return sb.buf;
+	return heap_release(sb.buf);	/* the caller frees it */
 }
 
 void decision_json_fields(struct jw *w, const struct dmapool_decision *d)
@@ -419,5 +419,5 @@ DMAPOOL_API char *dmapool_decision_json(const struct dmapool_decision *d)
 	jw_obj(&w);
 	decision_json_fields(&w, d);
 	jw_eobj(&w);
-	return jw_finish(&w);
+	return heap_release(jw_finish(&w));	/* the caller frees it */
 }

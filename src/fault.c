@@ -18,10 +18,23 @@
  * size, and an atomic pool that is empty.  Native API and DMAPOOL_FAIL_*
  * environment variables (read when a machine is loaded).
  *
+ * The heap hook: every heap block the library takes for its own
+ * bookkeeping is counted here (blocks and usable bytes, process-wide,
+ * updated atomically), whether or not the file is exempt from fail_nth:
+ * internal.h sends malloc, calloc, realloc, strdup, asprintf, vasprintf
+ * and free of every library file through heap_* (exempt files) or
+ * fault_* (the others, which also count).  Strings handed to the caller
+ * (dmapool_machine_json(), dmapool_decision_text()...) leave the count
+ * when they are returned (heap_release()), since the caller frees them;
+ * buffers libc allocates for the library (open_memstream) join it
+ * (heap_adopt()).  dmapool_heap_stats() reads the count: a test group
+ * takes it before and after and requires the same figures.
+ *
  * Left out: probabilities and intervals (the kernel's failslab
  * attributes); only the n-th call and the named events.
  */
-#define DMAPOOL_FAULT_EXEMPT
+#define DMAPOOL_HEAP_RAW
+#include <malloc.h>
 #include <sys/mman.h>
 
 #include "internal.h"
@@ -45,24 +58,124 @@ DMAPOOL_API unsigned long dmapool_fail_nth_get(void)
 	return fail_nth;
 }
 
+/* ---- the heap hook ---- */
+
+static uint64_t heap_blocks, heap_bytes, heap_total;
+
+void *heap_adopt(void *p)
+{
+	if (p) {
+		__atomic_add_fetch(&heap_blocks, 1, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&heap_bytes, malloc_usable_size(p), __ATOMIC_RELAXED);
+		__atomic_add_fetch(&heap_total, 1, __ATOMIC_RELAXED);
+	}
+	return p;
+}
+
+void *heap_release(void *p)
+{
+	if (p) {
+		__atomic_sub_fetch(&heap_blocks, 1, __ATOMIC_RELAXED);
+		__atomic_sub_fetch(&heap_bytes, malloc_usable_size(p), __ATOMIC_RELAXED);
+	}
+	return p;
+}
+
+void *heap_malloc(size_t n)
+{
+	return heap_adopt(malloc(n));
+}
+
+void *heap_calloc(size_t n, size_t s)
+{
+	return heap_adopt(calloc(n, s));
+}
+
+void *heap_realloc(void *p, size_t n)
+{
+	size_t old = p ? malloc_usable_size(p) : 0;
+	void *q = realloc(p, n ? n : 1);
+
+	if (!q)
+		return NULL;
+	if (!p) {
+		__atomic_add_fetch(&heap_blocks, 1, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&heap_total, 1, __ATOMIC_RELAXED);
+	}
+	__atomic_add_fetch(&heap_bytes, malloc_usable_size(q) - old, __ATOMIC_RELAXED);
+	return q;
+}
+
+char *heap_strdup(const char *s)
+{
+	return heap_adopt(strdup(s));
+}
+
+int heap_vasprintf(char **out, const char *fmt, va_list ap)
+{
+	int r = vasprintf(out, fmt, ap);
+
+	if (r < 0)
+		*out = NULL;
+	else
+		heap_adopt(*out);
+	return r;
+}
+
+int heap_asprintf(char **out, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = heap_vasprintf(out, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+void heap_free(void *p)
+{
+	free(heap_release(p));
+}
+
+DMAPOOL_API void dmapool_heap_stats(struct dmapool_heap_stats *st)
+{
+	if (!st)
+		return;
+	st->blocks = __atomic_load_n(&heap_blocks, __ATOMIC_RELAXED);
+	st->bytes = __atomic_load_n(&heap_bytes, __ATOMIC_RELAXED);
+	st->allocs = __atomic_load_n(&heap_total, __ATOMIC_RELAXED);
+}
+
+/* ---- fail_nth over the heap hook, mmap and memfd_create ---- */
+
 void *fault_malloc(size_t n)
 {
-	return fault_fire() ? NULL : malloc(n);
+	return fault_fire() ? NULL : heap_malloc(n);
 }
 
 void *fault_calloc(size_t n, size_t s)
 {
-	return fault_fire() ? NULL : calloc(n, s);
+	return fault_fire() ? NULL : heap_calloc(n, s);
 }
 
 void *fault_realloc(void *p, size_t n)
 {
-	return fault_fire() ? NULL : realloc(p, n);
+	return fault_fire() ? NULL : heap_realloc(p, n);
 }
 
 char *fault_strdup(const char *s)
 {
-	return fault_fire() ? NULL : strdup(s);
+	return fault_fire() ? NULL : heap_strdup(s);
+}
+
+int fault_vasprintf(char **out, const char *fmt, va_list ap)
+{
+	if (fault_fire()) {
+		*out = NULL;
+		return -1;
+	}
+	return heap_vasprintf(out, fmt, ap);
 }
 
 int fault_asprintf(char **out, const char *fmt, ...)
@@ -70,12 +183,8 @@ int fault_asprintf(char **out, const char *fmt, ...)
 	va_list ap;
 	int r;
 
-	if (fault_fire()) {
-		*out = NULL;
-		return -1;
-	}
 	va_start(ap, fmt);
-	r = vasprintf(out, fmt, ap);
+	r = fault_vasprintf(out, fmt, ap);
 	va_end(ap);
 	return r;
 }

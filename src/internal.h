@@ -1249,10 +1249,25 @@ void *physmem_map_pages_at(struct dmapool_machine *m, phys_addr_t pa,
 /* fault.c — fail_nth and forced failures */
 
 bool fault_fire(void);
+/* The heap hook (fault.c): counted, never failed on purpose. */
+void *heap_malloc(size_t n);
+void *heap_calloc(size_t n, size_t s);
+void *heap_realloc(void *p, size_t n);
+char *heap_strdup(const char *s);
+int heap_vasprintf(char **out, const char *fmt, va_list ap);
+int heap_asprintf(char **out, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void heap_free(void *p);
+/* A block libc allocated for the library joins the count; a block handed
+ * to the caller (who frees it with free()) leaves it.  Both return p. */
+void *heap_adopt(void *p);
+void *heap_release(void *p);
+/* Counted, and subject to fail_nth. */
 void *fault_malloc(size_t n);
 void *fault_calloc(size_t n, size_t s);
 void *fault_realloc(void *p, size_t n);
 char *fault_strdup(const char *s);
+int fault_vasprintf(char **out, const char *fmt, va_list ap);
 int fault_asprintf(char **out, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void *fault_mmap(void *a, size_t len, int prot, int flags, int fd, off_t off);
@@ -1263,16 +1278,35 @@ bool fault_take_alloc(struct device *dev, size_t size);
 void fault_env_apply(struct dmapool_machine *m);
 void fault_env_arm(void);
 
-/* Every allocation and mapping of the library can be made to fail
- * (dmapool_fail_nth); log.c and decision.c opt out. */
+/*
+ * The one allocator hook.  Every heap block, mapping and memfd of the
+ * library goes through fault.c: heap blocks are counted
+ * (dmapool_heap_stats()), and everything can be made to fail
+ * (dmapool_fail_nth) except in log.c and decision.c, which define
+ * DMAPOOL_FAULT_EXEMPT (a lost log line would be a lie, not a failure the
+ * kernel could have); fault.c itself defines DMAPOOL_HEAP_RAW.  Only the
+ * library's own files (DMAPOOL_BUILDING) are redirected: tests and the
+ * tool that include this header allocate as any caller does.
+ */
+#if defined(DMAPOOL_BUILDING) && !defined(DMAPOOL_HEAP_RAW)
 #ifndef DMAPOOL_FAULT_EXEMPT
 #define malloc(n)		fault_malloc(n)
 #define calloc(n, s)		fault_calloc(n, s)
 #define realloc(p, n)		fault_realloc(p, n)
 #define strdup(s)		fault_strdup(s)
 #define asprintf(...)		fault_asprintf(__VA_ARGS__)
+#define vasprintf(o, f, a)	fault_vasprintf(o, f, a)
 #define mmap(a, l, p, f, d, o)	fault_mmap(a, l, p, f, d, o)
 #define memfd_create(n, f)	fault_memfd_create(n, f)
+#else
+#define malloc(n)		heap_malloc(n)
+#define calloc(n, s)		heap_calloc(n, s)
+#define realloc(p, n)		heap_realloc(p, n)
+#define strdup(s)		heap_strdup(s)
+#define asprintf(...)		heap_asprintf(__VA_ARGS__)
+#define vasprintf(o, f, a)	heap_vasprintf(o, f, a)
+#endif
+#define free(p)			heap_free(p)
 #endif
 
 #endif /* DMAPOOL_INTERNAL_H */

@@ -269,5 +269,5 @@ DMAPOOL_API char *dmapool_machine_json(struct dmapool_machine *m)
 		jw_str(&w, m->log.lines[i]);
 	jw_earr(&w);
 	jw_eobj(&w);
-	return jw_finish(&w);
+	return heap_release(jw_finish(&w));	/* the caller frees it */
 }

@@ -669,6 +669,7 @@ static void test_blob_flips(void **state)
 #endif
 
 static long fds_before, maps_before;
+static struct dmapool_heap_stats heap_before;
 static bool leaked;
 
 static int group_setup(void **state)
@@ -686,20 +687,27 @@ static int group_setup(void **state)
 		return -1;
 	fds_before = count_fds();
 	maps_before = count_maps(MAPS_COUNTED);
+	dmapool_heap_stats(&heap_before);
 	return fds_before < 0 || maps_before < 0 ? -1 : 0;
 }
 
 static int group_teardown(void **state)
 {
 	long fds = count_fds(), maps = count_maps(MAPS_COUNTED);
+	struct dmapool_heap_stats h;
 
 	(void)state;
-	print_message("leak check: fds %ld -> %ld, mappings %ld -> %ld\n",
-		      fds_before, fds, maps_before, maps);
-	if (fds != fds_before || maps != maps_before) {
-		print_error("leak: open fds %ld -> %ld, mappings %ld -> %ld\n",
-			    fds_before, fds, maps_before, maps);
+	dmapool_heap_stats(&h);
+	print_message("leak check: fds %ld -> %ld, mappings %ld -> %ld, heap blocks %llu -> %llu\n",
+		      fds_before, fds, maps_before, maps,
+		      (unsigned long long)heap_before.blocks, (unsigned long long)h.blocks);
+	if (fds != fds_before || maps != maps_before || h.blocks != heap_before.blocks ||
+	    h.bytes != heap_before.bytes) {
+		print_error("leak: open fds %ld -> %ld, mappings %ld -> %ld, heap blocks %llu -> %llu\n",
+			    fds_before, fds, maps_before, maps,
+			    (unsigned long long)heap_before.blocks, (unsigned long long)h.blocks);
 		leaked = true;
+		tu_group_failed();
 		return -1;
 	}
 	return 0;

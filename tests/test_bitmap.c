@@ -21,6 +21,8 @@
 
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #define N_ELEMS(a)	(sizeof(a) / sizeof((a)[0]))
 
 /* ------------------------------------------------------------------ */
@@ -48,6 +50,7 @@ static int group_teardown(void **state)
 	if (n_created != n_destroyed) {
 		fprintf(stderr, "leak: %lu bitmaps created, %lu destroyed\n",
 			n_created, n_destroyed);
+		tu_group_failed();
 		return -1;
 	}
 	return 0;

@@ -222,6 +222,13 @@ static void check_board(void **state)
 	lines_free(&got);
 }
 
+static int group_setup(void **state)
+{
+	(void)state;
+	tu_leak_mark();
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct CMUnitTest *tests;
@@ -240,7 +247,7 @@ int main(int argc, char **argv)
 		tests[i].initial_state = argv[i + 3];
 	}
 	rc = _cmocka_run_group_tests(!strcmp(mode, "oracle") ? "oracle" : "boards",
-				     tests, n, NULL, NULL);
+				     tests, n, group_setup, tu_leak_teardown);
 	free(tests);
 	return rc;
 }

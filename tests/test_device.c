@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "internal.h"
+#include "testutil.h"
 
 #include <libfdt.h>
 
@@ -665,6 +666,13 @@ static void test_dev_access(void **state)
 	assert_int_equal(dmapool_dev_write(d, 0x1000, NULL, 4), -EINVAL);
 }
 
+static int group_setup(void **state)
+{
+	(void)state;
+	tu_leak_mark();
+	return 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -681,5 +689,5 @@ int main(void)
 		cmocka_unit_test_teardown(test_dev_access, teardown),
 	};
 
-	return cmocka_run_group_tests_name("device", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("device", tests, group_setup, tu_leak_teardown);
 }

@@ -12,6 +12,7 @@
 #include "internal.h"
 
 #include <cmocka.h>
+#include "testutil.h"
 
 #if defined(__has_include)
 #if __has_include(<valgrind/valgrind.h>)
@@ -478,6 +479,13 @@ static void test_big_alloc_pattern(void **state)
 		assert_int_equal(buddy_core_free(f->b, pages[i], 0), 0);
 }
 
+static int group_setup(void **state)
+{
+	(void)state;
+	tu_leak_mark();
+	return 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest std_tests[] = {
@@ -497,7 +505,7 @@ int main(void)
 	};
 	int rc = 0;
 
-	rc |= cmocka_run_group_tests_name("buddy_std", std_tests, NULL, NULL);
-	rc |= cmocka_run_group_tests_name("buddy_16g", big_tests, NULL, NULL);
+	rc |= cmocka_run_group_tests_name("buddy_std", std_tests, group_setup, tu_leak_teardown);
+	rc |= cmocka_run_group_tests_name("buddy_16g", big_tests, group_setup, tu_leak_teardown);
 	return rc;
 }

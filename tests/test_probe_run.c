@@ -243,24 +243,12 @@ static void check_probe(void **state)
 	free(rc.map.a);
 }
 
-static long fds_before;
-
+/* Every machine was destroyed: no descriptor, mapping or heap block is
+ * left. */
 static int group_setup(void **state)
 {
 	(void)state;
-	fds_before = count_fds();
-	return 0;
-}
-
-/* Every machine was destroyed: no memfd or other descriptor is left. */
-static int group_teardown(void **state)
-{
-	(void)state;
-	if (count_fds() != fds_before) {
-		fprintf(stderr, "leak: %ld descriptors before, %ld after\n", fds_before,
-			count_fds());
-		return -1;
-	}
+	tu_leak_mark();
 	return 0;
 }
 
@@ -283,7 +271,7 @@ int main(int argc, char **argv)
 		tests[i].initial_state = argv[i + 2];
 	}
 	rc = _cmocka_run_group_tests("probe_run", tests, (size_t)n, group_setup,
-				     group_teardown);
+				     tu_leak_teardown);
 	free(tests);
 	return rc;
 }

@@ -65,7 +65,6 @@ static void unload(struct ctx *x)
 	free(x);
 }
 
-static long fds0, maps0;
 
 static int group_setup(void **state)
 {
@@ -73,18 +72,7 @@ static int group_setup(void **state)
 	struct ctx *x = load("20-probe-allocs");
 
 	unload(x);
-	fds0 = count_fds();
-	maps0 = count_maps(NULL);
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	if (count_fds() != fds0 || count_maps(NULL) != maps0) {
-		fprintf(stderr, "leak: fds %ld -> %ld, maps %ld -> %ld\n", fds0,
-			count_fds(), maps0, count_maps(NULL));
-		return -1;
-	}
+	tu_leak_mark();
 	return 0;
 }
 
@@ -176,5 +164,5 @@ int main(int argc, char **argv)
 	if (argc < 2)
 		return 2;
 	dir = argv[1];
-	return cmocka_run_group_tests_name("rmem_attach", tests, group_setup, group_teardown);
+	return cmocka_run_group_tests_name("rmem_attach", tests, group_setup, tu_leak_teardown);
 }

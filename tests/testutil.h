@@ -159,6 +159,28 @@ static inline void tu_tree_remove(const char *dir, const char *name)
 	unlink(path);
 }
 
+/*
+ * cmocka 1.1 prints "[  FAILED  ] GROUP TEARDOWN" when a group teardown
+ * returns nonzero but leaves the run's count, and so the exit status,
+ * untouched.  A failing group teardown calls tu_group_failed(): the
+ * process then exits with status 1 whatever main() returns.
+ */
+static void tu_fail_exit(void)
+{
+	fflush(NULL);
+	_exit(1);
+}
+
+static inline void tu_group_failed(void)
+{
+	static bool armed;
+
+	if (!armed) {
+		armed = true;
+		atexit(tu_fail_exit);
+	}
+}
+
 #ifdef DMAPOOL_H
 /*
  * Machines a test loaded: the per-test teardown (tu_teardown) destroys
@@ -255,21 +277,30 @@ static inline int tu_teardown(void **state)
 
 /* A group's leak check: tu_leak_mark() at the end of its setup,
  * tu_leak_teardown() as its teardown (every machine destroyed, then no
- * descriptor or mapping may be left). */
+ * descriptor, mapping or library heap block may be left). */
 static long tu_fds0 __attribute__((unused)), tu_maps0 __attribute__((unused));
+static struct dmapool_heap_stats tu_heap0 __attribute__((unused));
 
 static inline void tu_leak_mark(void)
 {
 	tu_fds0 = count_fds();
 	tu_maps0 = tu_maps_now();
+	dmapool_heap_stats(&tu_heap0);
 }
 
 static inline int tu_leak_teardown(void **state)
 {
+	struct dmapool_heap_stats h;
+
 	tu_teardown(state);
-	if (count_fds() != tu_fds0 || tu_maps_now() != tu_maps0) {
-		fprintf(stderr, "leak: fds %ld -> %ld, maps %ld -> %ld\n", tu_fds0,
-			count_fds(), tu_maps0, tu_maps_now());
+	dmapool_heap_stats(&h);
+	if (count_fds() != tu_fds0 || tu_maps_now() != tu_maps0 ||
+	    h.blocks != tu_heap0.blocks || h.bytes != tu_heap0.bytes) {
+		fprintf(stderr, "leak: fds %ld -> %ld, maps %ld -> %ld, heap blocks %llu -> %llu, bytes %llu -> %llu\n",
+			tu_fds0, count_fds(), tu_maps0, tu_maps_now(),
+			(unsigned long long)tu_heap0.blocks, (unsigned long long)h.blocks,
+			(unsigned long long)tu_heap0.bytes, (unsigned long long)h.bytes);
+		tu_group_failed();
 		return -1;
 	}
 	return 0;
