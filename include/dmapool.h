@@ -423,6 +423,20 @@ DMAPOOL_API int dmapool_pool_stats(const struct dma_pool *pool, size_t *active,
 				   size_t *blocks, size_t *block_size,
 				   size_t *chunks);
 
+/*
+ * The machine's own accounting, checked: for every pool it has (coherent
+ * pools, CMA areas, atomic pools, SWIOTLB pools, the buddy allocator,
+ * dma_pools) and the DMA-API debugging's live entries, each count the
+ * library keeps beside a structure must match the structure (free + used
+ * == total).  Returns 0, or -EUCLEAN with a one-line reason naming the
+ * pool in why (when why is not NULL and len > 0; "" on success), or
+ * -EINVAL for NULL.  Each structure is read under its own lock, so other
+ * threads may allocate and free meanwhile, but not create or destroy
+ * pools or the machine.
+ */
+DMAPOOL_API int dmapool_machine_check(struct dmapool_machine *m, char *why,
+				      size_t len);
+
 /* Name of a negative errno returned by this library. */
 DMAPOOL_API const char *dmapool_strerror(int err);
 

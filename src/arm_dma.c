@@ -124,6 +124,20 @@ void arm_dma_destroy(struct dmapool_machine *m)
 	m->arm = NULL;
 }
 
+int arm_dma_pool_acct(struct dmapool_machine *m, size_t i, phys_addr_t *phys,
+		      uint64_t *pages, uint64_t *weight, uint64_t *counted)
+{
+	struct arm_dma_state *st = m->arm;
+	int rc;
+
+	if (!st)
+		return -ENOENT;
+	pthread_mutex_lock(&st->lock);
+	rc = gen_pool_chunk_acct_sim(st->pool, i, phys, pages, weight, counted);
+	pthread_mutex_unlock(&st->lock);
+	return rc;
+}
+
 void *arch_dma_alloc(struct device *dev, uint64_t size, dma_addr_t *handle,
 		     unsigned gfp, unsigned long attrs,
 		     struct dmapool_decision *d)

@@ -321,6 +321,15 @@ uint64_t rbitmap_weight(const struct rbitmap *b)
 	return b->weight;
 }
 
+uint64_t rbitmap_count(const struct rbitmap *b)
+{
+	uint64_t n = 0;
+
+	for (uint64_t w = 0; w < b->nwords; w++)
+		n += (uint64_t)__builtin_popcountll(b->words[w]);
+	return n - (b->nwords * 64 - b->nbits);	/* the bits past the size */
+}
+
 bool rbitmap_test(const struct rbitmap *b, uint64_t i)
 {
 	return i < b->nbits && ((b->words[i / 64] >> (i % 64)) & 1);
@@ -396,6 +405,10 @@ descend:
 		j *= 2;
 		if (!(set ? node_has_set(b, l - 1, j) : node_has_zero(b, l - 1, j)))
 			j++;
+		/* a set bit found only in the sentinel's side (a group
+		 * holding the sentinel looks allocated): none below the size */
+		if (j >= (l > 1 ? b->lv[l - 1].n : b->nwords))
+			return b->nbits;
 	}
 	m = set ? b->words[j] : ~b->words[j];
 found:

@@ -47,6 +47,12 @@ uint64_t rbitmap_size(const struct rbitmap *b);
 /* rbitmap_weight - number of bits set (allocated). O(1). */
 uint64_t rbitmap_weight(const struct rbitmap *b);
 
+/*
+ * rbitmap_count - bits set, counted in the words now (O(size / 64)): what
+ * rbitmap_weight() keeps (dmapool_machine_check() compares the two).
+ */
+uint64_t rbitmap_count(const struct rbitmap *b);
+
 /* rbitmap_test - bit @i; false when @i >= size. O(1). */
 bool rbitmap_test(const struct rbitmap *b, uint64_t i);
 

@@ -42,7 +42,7 @@ static int init_coherent_memory(struct dmapool_machine *m, phys_addr_t phys,
 				dma_addr_t dev_addr, size_t size, bool use_offset,
 				struct dma_coherent_mem **out)
 {
-	struct dma_coherent_mem *mem;
+	struct dma_coherent_mem *mem = NULL;
 	uint64_t pages = size >> m->prof.page_shift;
 	int ram;
 	char pa[24];
@@ -70,6 +70,10 @@ static int init_coherent_memory(struct dmapool_machine *m, phys_addr_t phys,
 		klog(m, "WARNING: CPU: 0 PID: 1 at arch/arm64/mm/ioremap.c:27 __ioremap_prot+0x80/0xb8");
 		return -EINVAL;
 	}
+	/* the bitmap and the backing are host memory: a pool larger than
+	 * the RAM ceiling fails as the kernel's bitmap_zalloc() would */
+	if (size > m->ram_limit)
+		goto nomem;
 	mem = calloc(1, sizeof(*mem));
 	if (!mem)
 		goto nomem;
@@ -183,6 +187,17 @@ phys_addr_t dma_coherent_mem_base(const struct dma_coherent_mem *mem)
 	return mem ? mem->phys_base : PHYS_NONE;
 }
 
+void dma_coherent_mem_acct(struct dma_coherent_mem *mem, uint64_t *pages,
+			   uint64_t *bits, uint64_t *weight, uint64_t *counted)
+{
+	pthread_mutex_lock(&mem->lock);
+	*pages = mem->pages;
+	*bits = rbitmap_size(mem->bitmap);
+	*weight = rbitmap_weight(mem->bitmap);
+	*counted = rbitmap_count(mem->bitmap);
+	pthread_mutex_unlock(&mem->lock);
+}
+
 /* ------------------------------------------------------------------ */
 /* Allocation: __dma_alloc_from_coherent and friends */
 
@@ -286,6 +301,17 @@ static int release_from_coherent(struct dmapool_machine *m,
 		return 1;
 	}
 	return 0;
+}
+
+bool dev_coherent_contains(const struct device *dev, const void *vaddr)
+{
+	const struct dma_coherent_mem *mem = dev->dma_mem;
+	const uint8_t *p = vaddr, *base;
+
+	if (!mem || !p)
+		return false;
+	base = mem->virt_base;
+	return p >= base && p < base + (mem->pages << dev->m->prof.page_shift);
 }
 
 int dma_release_from_dev_coherent(struct device *dev, unsigned order, void *vaddr)

@@ -157,19 +157,21 @@ void cma_activate_areas(struct dmapool_machine *m)
 {
 	for (size_t i = 0; i < m->n_cma; i++) {
 		struct cma_area *c = m->cma[i];
-		phys_addr_t start = c->base;
-		phys_addr_t end = c->base + (c->count << m->prof.page_shift);
+		phys_addr_t start = c->base, end;
 		bool in_ram = false;
 		int zone_start = -1, zone_end = -1;
+		/* an area that runs past the top (cma=SIZE@BASE wrapping) is
+		 * no RAM: the "not inside RAM" refusal below */
+		bool wraps = __builtin_add_overflow(c->base, c->count << m->prof.page_shift, &end);
 
-		for (size_t b = 0; b < m->mb.memory.n; b++) {
+		for (size_t b = 0; b < m->mb.memory.n && !wraps; b++) {
 			const struct mb_region *r = &m->mb.memory.r[b];
 
 			if (r->base <= start && r->base + r->size >= end)
 				in_ram = true;
 		}
 		/* a range made of several adjacent memory regions is still RAM */
-		if (!in_ram) {
+		if (!in_ram && !wraps) {
 			phys_addr_t cur = start;
 			for (size_t b = 0; b < m->mb.memory.n && cur < end; b++) {
 				const struct mb_region *r = &m->mb.memory.r[b];

@@ -247,18 +247,28 @@ struct dbg_entry *debug_add(struct device *dev, const struct dbg_entry *tmpl,
 	return e;
 }
 
-void debug_del(struct device *dev, struct dbg_entry *e)
+void debug_unlink(struct device *dev, struct dbg_entry *e)
 {
 	struct dmapool_machine *m = dev->m;
 
 	if (!e)
 		return;
 	pthread_mutex_lock(&m->dbg_lock);
-	cln_del_locked(m, e);
-	erase_it(&dev->dbg_root, e);
-	h_remove(dev, e);
-	dev->dbg_n--;
+	if (!e->unlinked) {
+		cln_del_locked(m, e);
+		erase_it(&dev->dbg_root, e);
+		h_remove(dev, e);
+		dev->dbg_n--;
+		e->unlinked = true;
+	}
 	pthread_mutex_unlock(&m->dbg_lock);
+}
+
+void debug_del(struct device *dev, struct dbg_entry *e)
+{
+	if (!e)
+		return;
+	debug_unlink(dev, e);
 	free(e);
 }
 
@@ -453,6 +463,38 @@ size_t debug_count(struct device *dev)
 	n = dev->dbg_n;
 	pthread_mutex_unlock(&dev->m->dbg_lock);
 	return n;
+}
+
+static size_t tree_size(const struct dbg_entry *t)
+{
+	return t ? 1 + tree_size(t->l) + tree_size(t->r) : 0;
+}
+
+void debug_acct(struct device *dev, size_t *kept, size_t *in_tree,
+		size_t *in_hash)
+{
+	size_t h = 0;
+
+	pthread_mutex_lock(&dev->m->dbg_lock);
+	*kept = dev->dbg_n;
+	*in_tree = tree_size(dev->dbg_root);
+	for (size_t i = 0; i < dev->dbg_hcap; i++)
+		for (const struct dbg_entry *x = dev->dbg_hash[i]; x; x = x->hnext)
+			h++;
+	*in_hash = h;
+	pthread_mutex_unlock(&dev->m->dbg_lock);
+}
+
+void debug_cln_acct(struct dmapool_machine *m, size_t *kept, size_t *counted)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(&m->dbg_lock);
+	*kept = m->cln.n;
+	for (size_t i = 0; i < m->cln.cap; i++)
+		n += m->cln.key[i] != 0;
+	*counted = n;
+	pthread_mutex_unlock(&m->dbg_lock);
 }
 
 /* ------------------------------------------------------------------ */

@@ -42,7 +42,7 @@ static char *node_path_dup(const void *fdt, int node)
 
 		if (!buf)
 			return NULL;
-		err = fdt_get_path(fdt, node, buf, (int)len);
+		err = fdt_node_path(fdt, node, buf, (int)len);
 		if (!err)
 			return buf;
 		free(buf);
@@ -54,7 +54,7 @@ static char *node_path_dup(const void *fdt, int node)
 
 static int node_parent(const void *fdt, int node)
 {
-	return node > 0 ? fdt_parent_offset(fdt, node) : -1;
+	return node > 0 ? fdt_parent(fdt, node) : -1;
 }
 
 /* Node name without the unit address (%pOFn). */
@@ -94,7 +94,7 @@ static char *make_bus_id(const void *fdt, int node)
 			full = "?";
 		reg = fdt_getprop(fdt, cur, "reg", &len);
 		na = fdt_n_cells(fdt, cur, "#address-cells");
-		if (reg && na > 0 && len >= na * 4 &&
+		if (reg && na > 0 && na <= len / 4 &&
 		    !fdt_translate_address(fdt, cur, fdt_read_cells(reg, na),
 					   &addr)) {
 			mask = fdt_getprop(fdt, cur, "mask", &mlen);
@@ -128,7 +128,7 @@ static int find_label(const void *fdt, const char *path, char **out)
 	int sym, prop;
 
 	*out = NULL;
-	sym = fdt_path_offset(fdt, "/__symbols__");
+	sym = fdt_symbols_node(fdt);
 	if (sym < 0)
 		return 0;
 	fdt_for_each_property_offset(prop, fdt, sym) {
@@ -333,7 +333,7 @@ static int read_memory_regions(struct device *dev)
 			int t = -1;
 
 			if (ph && ph != 0xffffffffu)
-				t = fdt_node_offset_by_phandle(fdt, ph);
+				t = fdt_phandle_node(fdt, ph);
 			dev->mr_nodes[i] = t < 0 ? -1 : t;
 		}
 		dev->n_mr = n;
@@ -374,11 +374,11 @@ static void read_iommus(struct device *dev)
 	p = fdt_getprop(fdt, dev->node, "iommus", &len);
 	if (!p || len < 4)
 		return;
-	target = fdt_node_offset_by_phandle(fdt, (uint32_t)fdt_read_cells(p, 1));
+	target = fdt_phandle_node(fdt, (uint32_t)fdt_read_cells(p, 1));
 	if (target < 0)
 		return;
 	cells = fdt_cells(fdt, target, "#iommu-cells", -1);
-	if (cells < 0 || 1 + cells > len / 4)
+	if (cells < 0 || cells > len / 4 - 1)	/* no 1 + cells: it may overflow */
 		return;
 	dev->iommu_node = target;
 	dev->iommu_nargs = cells > (int)ARRAY_SIZE(dev->iommu_args)
@@ -481,6 +481,7 @@ int devices_init(struct dmapool_machine *m)
 	const void *fdt = m->fdt;
 	size_t cap = 0;
 	int depth = 0, skip_depth = INT_MAX;
+	bool deep_warned = false;
 
 	m->devs = NULL;
 	m->n_devs = 0;
@@ -497,6 +498,16 @@ int devices_init(struct dmapool_machine *m)
 		skip_depth = INT_MAX;
 		if (depth == 0)
 			continue;
+		/* unflatten_dt_nodes: WARN_ON_ONCE(depth >= FDT_MAX_DEPTH - 1),
+		 * the node and its subtree are left out of the live tree */
+		if (depth >= 63) {
+			if (!deep_warned)
+				klog(m, "libdmapool: %s: deeper than 63 levels: left out of the device tree, as Linux 6.12 does (WARN in unflatten_dt_nodes)",
+				     fdt_get_name(fdt, node, NULL) ? fdt_get_name(fdt, node, NULL) : "?");
+			deep_warned = true;
+			skip_depth = depth;
+			continue;
+		}
 		if ((depth == 1 && skipped_top_node(fdt, node)) ||
 		    !fdt_node_is_available(fdt, node)) {
 			skip_depth = depth;
@@ -822,21 +833,43 @@ DMAPOOL_API int dmapool_dev_write(struct device *dev, dma_addr_t addr,
 	return dev_access(dev, addr, (void *)(uintptr_t)buf, len, true);
 }
 
+/* Fill and compare hold at most this much on the host at a time: longer
+ * accesses are made piece by piece, each piece checked as one access. */
+#define DEV_PIECE	((size_t)1 << 20)
+
+/* Longer than the span of RAM: no buffer can be that long. */
+static bool dev_len_absurd(struct device *dev, const char *fn, dma_addr_t addr,
+			   size_t len)
+{
+	struct dmapool_machine *m = dev->m;
+	uint64_t span = (m->max_pfn - m->min_pfn) << m->prof.page_shift;
+
+	if (len <= span)
+		return false;
+	klog(m, "libdmapool: %s(%s, %#llx, %zu): longer than the machine's RAM span (%llu bytes): refused",
+	     fn, dev->name, (unsigned long long)addr, len, (unsigned long long)span);
+	return true;
+}
+
 DMAPOOL_API int dmapool_dev_fill(struct device *dev, dma_addr_t addr, int byte,
 				 size_t len)
 {
 	uint8_t *tmp;
-	int err;
+	int err = 0;
 
 	if (!dev)
 		return -EINVAL;
 	if (!len)
 		return 0;
-	tmp = malloc(len);
+	if (dev_len_absurd(dev, "dmapool_dev_fill", addr, len))
+		return -EINVAL;
+	tmp = malloc(len < DEV_PIECE ? len : DEV_PIECE);
 	if (!tmp)
 		return -ENOMEM;
-	memset(tmp, byte, len);
-	err = dev_access(dev, addr, tmp, len, true);
+	memset(tmp, byte, len < DEV_PIECE ? len : DEV_PIECE);
+	for (size_t off = 0; off < len && !err; off += DEV_PIECE)
+		err = dev_access(dev, addr + off, tmp,
+				 len - off < DEV_PIECE ? len - off : DEV_PIECE, true);
 	free(tmp);
 	return err;
 }
@@ -846,25 +879,27 @@ DMAPOOL_API int dmapool_dev_compare(struct device *dev, dma_addr_t addr,
 				    size_t *first_diff)
 {
 	uint8_t *tmp;
-	int err;
+	int err = 0;
 
 	if (!dev || !expect)
 		return -EINVAL;
 	if (!len)
 		return 0;
-	tmp = malloc(len);
+	if (dev_len_absurd(dev, "dmapool_dev_compare", addr, len))
+		return -EINVAL;
+	tmp = malloc(len < DEV_PIECE ? len : DEV_PIECE);
 	if (!tmp)
 		return -ENOMEM;
-	err = dev_access(dev, addr, tmp, len, false);
-	if (!err) {
-		const uint8_t *x = expect;
+	for (size_t off = 0; off < len && !err; off += DEV_PIECE) {
+		size_t n = len - off < DEV_PIECE ? len - off : DEV_PIECE;
+		const uint8_t *x = (const uint8_t *)expect + off;
 
-		for (size_t i = 0; i < len; i++)
+		err = dev_access(dev, addr + off, tmp, n, false);
+		for (size_t i = 0; !err && i < n; i++)
 			if (tmp[i] != x[i]) {
 				if (first_diff)
-					*first_diff = i;
+					*first_diff = off + i;
 				err = 1;
-				break;
 			}
 	}
 	free(tmp);

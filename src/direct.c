@@ -398,6 +398,17 @@ void dma_direct_free(struct device *dev, uint64_t size, void *cpu,
 			"the address belongs to an atomic pool");
 		return;
 	}
+	if (m->prof.dma_direct_remap && dma_in_atomic_pool(m, cpu)) {
+		/* a size that runs past the pool's chunk: the kernel would
+		 * vunmap the pool's whole remap and free pages it does not own */
+		klog(m, "libdmapool: %s %s: dma_free_attrs(%p, %#llx): the buffer is in an atomic pool but %#llx bytes run past its chunk; the free is ignored",
+		     dev_driver_string(dev), dev->name, cpu, (unsigned long long)handle,
+		     (unsigned long long)size);
+		dt_step(d, "atomic", "dma_free_from_pool", "ignored",
+			"the address is in an atomic pool, but not %#llx bytes of it",
+			(unsigned long long)size);
+		return;
+	}
 	if (physmem_is_alias(m, cpu)) {
 		dt_step(d, "remap", "vunmap", "yes", "the CPU address is a remapping");
 		physmem_unmap_alias(m, cpu);

@@ -219,8 +219,11 @@ DMAPOOL_API struct dma_pool *dma_pool_create_node(const char *name,
 	/* pool_initialise_page()'s loop, counted once */
 	off = 0;
 	next_boundary = boundary;
-	while (off + size <= allocation) {
-		if (off + size > next_boundary) {
+	/* written so that no sum wraps: align may be up to 2^63 */
+	while (off <= allocation && size <= allocation - off) {
+		if (size > next_boundary - off) {
+			if (next_boundary >= allocation)
+				break;
 			off = next_boundary;
 			next_boundary += boundary;
 			continue;
@@ -513,6 +516,32 @@ DMAPOOL_API void dma_pool_free(struct dma_pool *pool, void *vaddr, dma_addr_t dm
 	pthread_mutex_unlock(&pool->lock);
 	if (m->prof.dmapool_debug)
 		memset(vaddr, POOL_POISON_FREED, pool->size);
+}
+
+void dma_pool_acct_each(struct device *dev,
+			void (*fn)(void *ctx, const char *name, size_t blocks,
+				   size_t active, size_t listed, size_t marked),
+			void *ctx)
+{
+	struct dmapool_machine *m = dev->m;
+
+	pthread_mutex_lock(&m->dmapools_lock);
+	for (struct dma_pool *p = dev->dma_pools; p; p = p->dev_next) {
+		size_t blocks, active, listed = 0, marked = 0;
+
+		pthread_mutex_lock(&p->lock);
+		blocks = p->nr_blocks;
+		active = p->nr_active;
+		/* a cycle or a stray index stops the walk one past the end */
+		for (uint32_t id = p->head; id != NO_BLOCK && listed <= blocks;
+		     id = id < blocks ? p->next[id] : NO_BLOCK)
+			listed++;
+		for (size_t id = 0; id < blocks; id++)
+			marked += used_test(p, id);
+		pthread_mutex_unlock(&p->lock);
+		fn(ctx, p->name, blocks, active, listed, marked);
+	}
+	pthread_mutex_unlock(&m->dmapools_lock);
 }
 
 DMAPOOL_API int dmapool_pool_stats(const struct dma_pool *pool, size_t *active,

@@ -18,9 +18,167 @@
  */
 #include "internal.h"
 
+#include <limits.h>
+
 #include <libfdt.h>
 
 #define OF_MAX_ADDR_CELLS	4
+
+/* ---- the boot's node index ---- */
+
+static __thread const struct fdt_index *cur_index;
+
+static int ph_cmp(const void *a, const void *b)
+{
+	const struct fdt_phandle *x = a, *y = b;
+
+	if (x->ph != y->ph)
+		return x->ph < y->ph ? -1 : 1;
+	return (x->node > y->node) - (x->node < y->node);	/* first in tree order */
+}
+
+int fdt_index_build(struct fdt_index *ix, const void *fdt)
+{
+	int *stack = NULL, node, depth = 0;
+	size_t cap = 0, phcap = 0;
+
+	memset(ix, 0, sizeof(*ix));
+	ix->nparent = fdt_size_dt_struct(fdt) / 4 + 1;
+	ix->parent = malloc(ix->nparent * sizeof(*ix->parent));
+	if (!ix->parent)
+		goto nomem;
+	for (size_t i = 0; i < ix->nparent; i++)
+		ix->parent[i] = INT_MIN;
+	for (node = 0; node >= 0; node = fdt_next_node(fdt, node, &depth)) {
+		uint32_t ph;
+
+		if (depth < 0 || (size_t)node / 4 >= ix->nparent)
+			break;
+		if ((size_t)depth >= cap) {
+			size_t nc = cap ? cap * 2 : 64;
+			int *ns = realloc(stack, nc * sizeof(*ns));
+
+			if (!ns)
+				goto nomem;
+			stack = ns;
+			cap = nc;
+		}
+		stack[depth] = node;
+		ix->parent[node / 4] = depth ? stack[depth - 1] : -FDT_ERR_NOTFOUND;
+		ph = fdt_get_phandle(fdt, node);
+		if (ph && ph != ~0u) {
+			if (ix->nph == phcap) {
+				size_t nc = phcap ? phcap * 2 : 64;
+				struct fdt_phandle *np = realloc(ix->ph, nc * sizeof(*np));
+
+				if (!np)
+					goto nomem;
+				ix->ph = np;
+				phcap = nc;
+			}
+			ix->ph[ix->nph].ph = ph;
+			ix->ph[ix->nph++].node = node;
+		}
+	}
+	free(stack);
+	if (ix->nph)
+		qsort(ix->ph, ix->nph, sizeof(*ix->ph), ph_cmp);
+	ix->symbols = fdt_path_offset(fdt, "/__symbols__");
+	ix->fdt = fdt;
+	return 0;
+nomem:
+	free(stack);
+	fdt_index_free(ix);
+	return -ENOMEM;
+}
+
+void fdt_index_free(struct fdt_index *ix)
+{
+	free(ix->parent);
+	free(ix->ph);
+	memset(ix, 0, sizeof(*ix));
+}
+
+void fdt_index_use(const struct fdt_index *ix)
+{
+	cur_index = ix && ix->fdt ? ix : NULL;
+}
+
+int fdt_parent(const void *fdt, int node)
+{
+	const struct fdt_index *ix = cur_index;
+
+	if (ix && ix->fdt == fdt && node >= 0 && (size_t)node / 4 < ix->nparent &&
+	    !(node & 3) && ix->parent[node / 4] != INT_MIN)
+		return ix->parent[node / 4];
+	return fdt_parent_offset(fdt, node);
+}
+
+int fdt_symbols_node(const void *fdt)
+{
+	const struct fdt_index *ix = cur_index;
+
+	if (ix && ix->fdt == fdt)
+		return ix->symbols;
+	return fdt_path_offset(fdt, "/__symbols__");
+}
+
+int fdt_node_path(const void *fdt, int node, char *buf, int len)
+{
+	const struct fdt_index *ix = cur_index;
+	int chain[256], n = 0, at = 0;
+
+	if (!ix || ix->fdt != fdt)
+		return fdt_get_path(fdt, node, buf, len);
+	/* up to the root through the index (deeper trees: libfdt) */
+	for (int cur = node; cur > 0; cur = fdt_parent(fdt, cur)) {
+		if (n == (int)ARRAY_SIZE(chain))
+			return fdt_get_path(fdt, node, buf, len);
+		chain[n++] = cur;
+	}
+	if (len < 2)
+		return -FDT_ERR_NOSPACE;
+	if (!n) {
+		buf[0] = '/';
+		buf[1] = 0;
+		return 0;
+	}
+	while (n--) {
+		int nl;
+		const char *name = fdt_get_name(fdt, chain[n], &nl);
+
+		if (!name)
+			return nl;
+		if (at + 1 + nl >= len)
+			return -FDT_ERR_NOSPACE;
+		buf[at++] = '/';
+		memcpy(buf + at, name, (size_t)nl);
+		at += nl;
+	}
+	buf[at] = 0;
+	return 0;
+}
+
+int fdt_phandle_node(const void *fdt, uint32_t phandle)
+{
+	const struct fdt_index *ix = cur_index;
+	size_t lo = 0, hi;
+
+	if (!ix || ix->fdt != fdt)
+		return fdt_node_offset_by_phandle(fdt, phandle);
+	if (!phandle || phandle == ~0u)
+		return -FDT_ERR_BADPHANDLE;
+	hi = ix->nph;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (ix->ph[mid].ph < phandle)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < ix->nph && ix->ph[lo].ph == phandle ? ix->ph[lo].node : -FDT_ERR_NOTFOUND;
+}
 
 int fdt_cells(const void *fdt, int node, const char *name, int dflt)
 {
@@ -62,7 +220,7 @@ const char *fdt_path(const void *fdt, int node, char *buf, int len)
 {
 	if (!buf || len <= 0)
 		return "?";
-	if (fdt_get_path(fdt, node, buf, len) < 0) {
+	if (fdt_node_path(fdt, node, buf, len) < 0) {
 		snprintf(buf, (size_t)len, "?");
 		return "?";
 	}
@@ -81,7 +239,7 @@ int fdt_bus_cells(const void *fdt, int node, const char *name)
 			return (int)fdt_read_cells(p, 1);
 		if (node == 0)
 			break;
-		node = fdt_parent_offset(fdt, node);
+		node = fdt_parent(fdt, node);
 	}
 	return 1;
 }
@@ -90,7 +248,7 @@ int fdt_n_cells(const void *fdt, int node, const char *name)
 {
 	/* of_n_addr_cells / of_n_size_cells: the cells of node's bus. */
 	if (node > 0) {
-		int parent = fdt_parent_offset(fdt, node);
+		int parent = fdt_parent(fdt, node);
 
 		if (parent >= 0)
 			node = parent;
@@ -98,9 +256,16 @@ int fdt_n_cells(const void *fdt, int node, const char *name)
 	return fdt_bus_cells(fdt, node, name);
 }
 
+/*
+ * OF_CHECK_COUNTS, plus a bound on the size cells: the kernel takes any
+ * #size-cells, but na + pna + ns must not overflow an int here, and an
+ * entry wider than the property never matches anyway.
+ */
+#define OF_MAX_SIZE_CELLS	64
+
 static bool cells_ok(int na, int ns)
 {
-	return na > 0 && na <= OF_MAX_ADDR_CELLS && ns > 0;
+	return na > 0 && na <= OF_MAX_ADDR_CELLS && ns > 0 && ns <= OF_MAX_SIZE_CELLS;
 }
 
 /*
@@ -130,7 +295,12 @@ static int translate_one(const void *fdt, int bus, const char *rprop,
 		uint64_t parent = fdt_read_cells(r + na, pna);
 		uint64_t size = fdt_read_cells(r + na + pna, ns);
 
-		if (*addr >= child && *addr - child < size) {
+		/*
+		 * of_bus_default_map: da < cp || da >= cp + s fails, with the
+		 * kernel's wrapping sum (a range that runs past 2^64 matches
+		 * nothing); the parent address wraps as of_bus_default_translate's.
+		 */
+		if (*addr >= child && *addr < child + size) {
 			*addr = parent + (*addr - child);
 			return 0;
 		}
@@ -145,7 +315,7 @@ int fdt_translate_address_prop(const void *fdt, int node, uint64_t addr,
 
 	if (node <= 0)
 		return -ENOENT;	/* the root has no parent bus */
-	bus = fdt_parent_offset(fdt, node);
+	bus = fdt_parent(fdt, node);
 	if (bus < 0)
 		return -ENOENT;
 	na = fdt_bus_cells(fdt, bus, "#address-cells");
@@ -153,7 +323,7 @@ int fdt_translate_address_prop(const void *fdt, int node, uint64_t addr,
 	if (!cells_ok(na, ns))
 		return -ENOENT;
 	while (bus > 0) {
-		int up = fdt_parent_offset(fdt, bus);
+		int up = fdt_parent(fdt, bus);
 		int pna, pns;
 
 		if (up < 0)
@@ -195,6 +365,11 @@ int fdt_parse_dma_ranges(const void *fdt, int node,
 	na = fdt_bus_cells(fdt, node, "#address-cells");
 	ns = fdt_bus_cells(fdt, node, "#size-cells");
 	pna = fdt_n_cells(fdt, node, "#address-cells");
+	/* cell counts from the tree: negative ones (0x80000000 and up) or
+	 * absurd ones would index outside the property */
+	if (na < 0 || na > OF_MAX_SIZE_CELLS || pna < 0 || pna > OF_MAX_SIZE_CELLS ||
+	    ns < 0 || ns > OF_MAX_SIZE_CELLS)
+		return 0;
 	one = na + pna + ns;
 	if (one <= 0)
 		return 0;

@@ -137,10 +137,11 @@ int profile_apply_knobs(struct dmapool_profile *p, const char *knobs,
 /* Log (log.c): kernel-format lines to the sink, kept for the tool.   */
 
 struct dmapool_log {
-	char **lines;
+	char **lines;		/* never freed before the machine */
 	size_t n, cap;
 	dmapool_log_fn sink;
 	void *ctx;
+	pthread_mutex_t lock;	/* lines, n, cap */
 };
 
 void klog(struct dmapool_machine *m, const char *fmt, ...)
@@ -205,6 +206,7 @@ int memblock_add(struct memblock *mb, phys_addr_t base, phys_addr_t size);
 int memblock_reserve(struct memblock *mb, phys_addr_t base, phys_addr_t size,
 		     const char *owner);
 int memblock_phys_free(struct memblock *mb, phys_addr_t base, phys_addr_t size);
+int memblock_remove(struct memblock *mb, phys_addr_t base, phys_addr_t size);
 int memblock_mark_nomap(struct memblock *mb, phys_addr_t base, phys_addr_t size);
 int memblock_clear_nomap(struct memblock *mb, phys_addr_t base, phys_addr_t size);
 bool memblock_is_region_reserved(const struct memblock *mb, phys_addr_t base,
@@ -355,6 +357,9 @@ phys_addr_t virt_to_phys(struct dmapool_machine *m, const void *va);
 void *physmem_map_alias(struct dmapool_machine *m, phys_addr_t pa, size_t len,
 			enum dmapool_attr attr);
 int physmem_unmap_alias(struct dmapool_machine *m, void *va);
+/* The same, leaving va's range reserved (inaccessible) for a caller that
+ * unmaps a larger reservation around it afterwards. */
+int physmem_unmap_alias_keep(struct dmapool_machine *m, void *va);
 /* Device memory outside RAM: one mapping that is DRAM view and CPU view. */
 void *physmem_map_io(struct dmapool_machine *m, phys_addr_t pa, size_t len,
 		     enum dmapool_attr attr);
@@ -843,6 +848,30 @@ struct fdt_dma_range {
 };
 int fdt_parse_dma_ranges(const void *fdt, int node,
 			 struct fdt_dma_range **out, size_t *n);
+/*
+ * Every node's parent and every phandle, indexed once: libfdt finds a
+ * parent or a phandle by scanning the tree from its start, which is
+ * quadratic over a tree of thousands of nodes.  machine.c builds the index
+ * for the boot and makes it the calling thread's (fdt_index_use); the two
+ * lookups below use it when it is the index of that blob, else libfdt.
+ */
+struct fdt_index {
+	const void *fdt;
+	int *parent;			/* by node offset / 4; INT_MIN: not a node */
+	size_t nparent;
+	struct fdt_phandle { uint32_t ph; int node; } *ph;	/* sorted */
+	size_t nph;
+	int symbols;			/* /__symbols__, or a libfdt error */
+};
+int fdt_index_build(struct fdt_index *ix, const void *fdt);
+void fdt_index_free(struct fdt_index *ix);
+void fdt_index_use(const struct fdt_index *ix);
+/* fdt_parent_offset() and fdt_node_offset_by_phandle(), indexed. */
+int fdt_parent(const void *fdt, int node);
+int fdt_phandle_node(const void *fdt, uint32_t phandle);
+/* fdt_get_path() (0 or -FDT_ERR_*) and the /__symbols__ node, indexed. */
+int fdt_node_path(const void *fdt, int node, char *buf, int len);
+int fdt_symbols_node(const void *fdt);
 
 /* ------------------------------------------------------------------ */
 /* debug.c — live mappings and allocations per device */
@@ -867,6 +896,7 @@ struct dbg_entry {
 	bool cpu_owned;		/* streaming: after sync_for_cpu */
 	bool strict;		/* its pages are counted in pm_bank.sown */
 	bool cln_tracked;	/* counted in the active-cacheline table */
+	bool unlinked;		/* out of the device's tree (debug_unlink) */
 };
 
 /* A mapping that changes hands (map, syncs): not a coherent allocation,
@@ -881,6 +911,11 @@ static inline bool dbg_streaming(const struct dbg_entry *e)
 struct dbg_entry *debug_add(struct device *dev, const struct dbg_entry *tmpl,
 			    unsigned long attrs);
 void debug_del(struct device *dev, struct dbg_entry *e);
+/* Take e out of its device's tree and hash, not freeing it: an unmap or
+ * free does this before it gives the DMA address back, so that another
+ * thread that gets the same address never finds the old entry (which the
+ * first thread then frees).  debug_del() frees it afterwards. */
+void debug_unlink(struct device *dev, struct dbg_entry *e);
 /* The entry containing [a, a+len) best (type -1: any), or NULL. */
 struct dbg_entry *debug_find(struct device *dev, dma_addr_t a, size_t len,
 			     int type);
@@ -1144,6 +1179,8 @@ int dma_alloc_from_dev_coherent(struct device *dev, uint64_t size,
 				dma_addr_t *handle, void **ret,
 				struct dmapool_decision *d);
 int dma_release_from_dev_coherent(struct device *dev, unsigned order, void *vaddr);
+/* The address lies in the device's own coherent pool. */
+bool dev_coherent_contains(const struct device *dev, const void *vaddr);
 void *dma_alloc_from_global_coherent(struct device *dev, uint64_t size,
 				     dma_addr_t *handle,
 				     struct dmapool_decision *d);
@@ -1244,6 +1281,43 @@ phys_addr_t physmem_linear_to_phys(struct dmapool_machine *m, const void *va);
  * (vmalloc keeps its own records); NULL on failure. */
 void *physmem_map_pages_at(struct dmapool_machine *m, phys_addr_t pa,
 			   size_t len, void *at);
+
+/* ------------------------------------------------------------------ */
+/* check.c — dmapool_machine_check(): the counts each module keeps beside
+ * a structure, read under that structure's own lock (one lock at a time;
+ * dma_pool_acct_each() holds the dma_pool list lock over each pool's);
+ * and what the fuzzers' findings needed (tests/fuzz/). */
+
+/* pool.c: cpu lies in a chunk of one of the atomic pools. */
+bool dma_in_atomic_pool(struct dmapool_machine *m, const void *cpu);
+
+/* A coherent pool: its pages, its bitmap's size, weight and set bits. */
+void dma_coherent_mem_acct(struct dma_coherent_mem *mem, uint64_t *pages,
+			   uint64_t *bits, uint64_t *weight, uint64_t *counted);
+/* Chunk i (newest first) of a gen_pool, whose lock the caller holds: its
+ * bitmap's weight and set bits; -ENOENT past the last chunk. */
+int gen_pool_chunk_acct_sim(const struct gen_pool *gp, size_t i,
+			    phys_addr_t *phys, uint64_t *pages, uint64_t *weight,
+			    uint64_t *counted);
+/* The same for the ARM atomic pool (profile "arm"), under its lock. */
+int arm_dma_pool_acct(struct dmapool_machine *m, size_t i, phys_addr_t *phys,
+		      uint64_t *pages, uint64_t *weight, uint64_t *counted);
+/* A zone's nr_free, the pages its per-order block counts add up to and
+ * those its free-block maps hold; *bad_order the first order whose count
+ * and map disagree (-1: none).  -ENOENT for an empty zone. */
+int buddy_core_acct(struct buddy *b, enum zone_type zone, uint64_t *nr_free,
+		    uint64_t *by_blocks, uint64_t *by_maps, int *bad_order);
+/* Each dma_pool of dev: blocks carved, blocks in use (nr_active), the free
+ * list's length (at most blocks + 1) and the blocks marked in use. */
+void dma_pool_acct_each(struct device *dev,
+			void (*fn)(void *ctx, const char *name, size_t blocks,
+				   size_t active, size_t listed, size_t marked),
+			void *ctx);
+/* dev's live-entry count and the entries in its tree and its hash. */
+void debug_acct(struct device *dev, size_t *kept, size_t *in_tree,
+		size_t *in_hash);
+/* The active-cacheline table's count and its occupied slots. */
+void debug_cln_acct(struct dmapool_machine *m, size_t *kept, size_t *counted);
 
 /* ------------------------------------------------------------------ */
 /* fault.c — fail_nth and forced failures */

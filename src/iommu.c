@@ -104,7 +104,12 @@ struct iommu_alloc {
 	phys_addr_t pa;		/* contiguous kinds */
 	phys_addr_t *pages;	/* IA_REMAP: every page */
 	size_t npages;
-	struct { phys_addr_t pa; unsigned order; } *chunks;
+	struct {
+		phys_addr_t pa;
+		unsigned order;
+		bool whole;	/* in a CPU mapping of its run, else page by page */
+		uint32_t run;	/* whole: chunks in the run it starts, 0 inside */
+	} *chunks;
 	size_t nchunks;
 	bool from_cma;
 };
@@ -265,6 +270,20 @@ static uint64_t pt_unmap(struct iommu_domain *dom, uint64_t iova, uint64_t size,
 		dom->pt_mapped--;
 	}
 	return done;
+}
+
+/* Pages mapped from iova on, up to size bytes, before the first hole. */
+static uint64_t pt_count_mapped(struct iommu_domain *dom, uint64_t iova, uint64_t size)
+{
+	uint64_t g = dom->granule, n = 0;
+
+	for (uint64_t done = 0; done < size && iova + done >= iova; done += g, n++) {
+		uint64_t *s = pt_slot(dom, iova + done, false, NULL);
+
+		if (!s || !(*s & PTE_VALID))
+			break;
+	}
+	return n;
 }
 
 static uint64_t pt_lookup(struct iommu_domain *dom, uint64_t iova)
@@ -547,8 +566,14 @@ int iommu_init(struct dmapool_machine *m)
 			int rc = smmu_probe(in);
 
 			if (rc == -ENOMEM) {
+				/* no simulated memory for its queues (a tree that
+				 * reserves all of RAM): the driver core's line, and
+				 * no IOMMU there; its devices use dma-direct */
 				smmu_free(in);
-				return rc;
+				klog(m, "arm-smmu-v3 %s: probe with driver arm-smmu-v3 failed with error %d",
+				     in->name, rc);
+				free(in);
+				st->n_inst--;
 			}
 		}
 	}
@@ -993,6 +1018,13 @@ static dma_addr_t dma_map_i(struct device *dev, phys_addr_t phys, size_t size,
 			(unsigned long long)dev->min_align_mask);
 		return DMA_ERR;
 	}
+	if (size > UINT64_MAX - off - (g - 1)) {
+		/* the kernel's iova_align(size + offset) would wrap */
+		dt_step(d, "iova", "__iommu_dma_map", "refused",
+			"size %#llx + offset %#llx overflows the IOVA space",
+			(unsigned long long)size, (unsigned long long)off);
+		return DMA_ERR;
+	}
 	len = (size + off + g - 1) & ~(g - 1);
 	iova = alloc_iova(dev, dom, len, dma_mask, d);
 	if (!iova)
@@ -1023,10 +1055,16 @@ static void dma_unmap_i(struct device *dev, dma_addr_t dma, size_t size,
 	dma_addr_t iova = dma - off;
 	uint64_t *save = NULL;
 
-	len = (size + off + g - 1) & ~(g - 1);
-	if (dom->type == DOM_DMA_FQ)
-		save = calloc(len / g ? len / g : 1, sizeof(*save));
+	len = size > UINT64_MAX - off - (g - 1) ? UINT64_MAX & ~(g - 1) :
+		(size + off + g - 1) & ~(g - 1);
 	pthread_mutex_lock(&dom->lock);
+	if (dom->type == DOM_DMA_FQ) {
+		/* as many saved entries as pages will go: never in proportion
+		 * to a size the driver made up */
+		uint64_t n = pt_count_mapped(dom, iova, len);
+
+		save = calloc(n ? n : 1, sizeof(*save));
+	}
 	done = pt_unmap(dom, iova, len, save);
 	if (done != len) {
 		if (done && !save)
@@ -1440,32 +1478,102 @@ static struct iommu_alloc *alloc_find(struct iommu_domain *dom, const void *cpu,
 	return a;
 }
 
-/* physmem vmap of a page array with one attribute; NULL on failure. */
-static void *vmap_pages(struct dmapool_machine *m, const phys_addr_t *pages,
-			size_t n, enum dmapool_attr attr)
+/*
+ * Pages [pa, pa + len) can join a CPU mapping of bank b that starts at
+ * first: they lie in b and, for a cacheable mapping, each has a
+ * non-cacheable alias exactly when the first page has one
+ * (physmem_map_alias_at() picks the backing by the first page).
+ */
+static bool mappable_with(const struct pm_bank *b, phys_addr_t first,
+			  phys_addr_t pa, size_t len, enum dmapool_attr attr)
 {
-	size_t ps = m->prof.page_size;
-	uint8_t *va = mmap(NULL, n * ps, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
-			   MAP_NORESERVE, -1, 0);
+	uint64_t p0, p, pend;
+
+	if (!b || pa < b->base || pa - b->base > b->size || len > b->size - (pa - b->base))
+		return false;
+	if (attr != DMAPOOL_ATTR_WB)
+		return true;
+	p0 = (first - b->base) >> b->pshift;
+	pend = (pa + len - b->base) >> b->pshift;
+	for (p = (pa - b->base) >> b->pshift; p < pend; p++)
+		if (!b->ucnt[p] != !b->ucnt[p0])
+			return false;
+	return true;
+}
+
+/* Remove the CPU mappings of chunks [0, n) of a made at va, newest
+ * first: the alias list is newest first, so each is found at its head. */
+static void vunmap_chunks(struct dmapool_machine *m, struct iommu_alloc *a,
+			  uint8_t *va, size_t n)
+{
+	size_t ps = m->prof.page_size, off = 0;
+
+	for (size_t i = 0; i < n; i++)
+		off += ps << a->chunks[i].order;
+	while (n--) {		/* the caller unmaps the whole range */
+		size_t len = ps << a->chunks[n].order;
+
+		off -= len;
+		if (!a->chunks[n].whole)
+			for (size_t k = len; k; k -= ps)
+				physmem_unmap_alias_keep(m, va + off + k - ps);
+		else if (a->chunks[n].run)
+			physmem_unmap_alias_keep(m, va + off);
+	}
+}
+
+/*
+ * physmem vmap of an IA_REMAP allocation's chunks, in order, with one
+ * attribute: one alias for each run of physically contiguous chunks that
+ * one mapping can cover, else one per page (a 512 MiB buffer is a few
+ * hundred aliases, not 131072); NULL on failure.
+ */
+static void *vmap_chunks(struct dmapool_machine *m, struct iommu_alloc *a,
+			 enum dmapool_attr attr)
+{
+	size_t ps = m->prof.page_size, off = 0;
+	uint8_t *va = mmap(NULL, a->npages * ps, PROT_NONE, MAP_PRIVATE |
+			   MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 
 	if (va == MAP_FAILED)
 		return NULL;
-	for (size_t i = 0; i < n; i++)
-		if (!physmem_map_alias_at(m, pages[i], ps, attr, va + i * ps)) {
-			for (size_t k = 0; k < i; k++)
-				physmem_unmap_alias(m, va + k * ps);
-			munmap(va, n * ps);
-			return NULL;
+	for (size_t i = 0, j; i < a->nchunks; i = j) {
+		phys_addr_t pa = a->chunks[i].pa;
+		const struct pm_bank *b = physmem_bank(m, pa, ps);
+		size_t len = ps << a->chunks[i].order, k = 0;
+		bool whole = mappable_with(b, pa, pa, len, attr);
+
+		for (j = i + 1; whole && j < a->nchunks &&
+		     a->chunks[j].pa == pa + len &&
+		     mappable_with(b, pa, a->chunks[j].pa, ps << a->chunks[j].order, attr); j++)
+			len += ps << a->chunks[j].order;
+		for (size_t c = i; c < j; c++) {
+			a->chunks[c].whole = whole;
+			a->chunks[c].run = c == i ? (uint32_t)(j - i) : 0;
 		}
+		if (whole) {
+			if (physmem_map_alias_at(m, pa, len, attr, va + off)) {
+				off += len;
+				continue;
+			}
+		} else {
+			for (k = 0; k < len; k += ps)
+				if (!physmem_map_alias_at(m, pa + k, ps, attr, va + off + k))
+					break;
+			if (k == len) {
+				off += len;
+				continue;
+			}
+			while (k) {
+				k -= ps;
+				physmem_unmap_alias_keep(m, va + off + k);
+			}
+		}
+		vunmap_chunks(m, a, va, i);
+		munmap(va, a->npages * ps);
+		return NULL;
+	}
 	return va;
-}
-
-static void vunmap_pages(struct dmapool_machine *m, void *va, size_t n)
-{
-	size_t ps = m->prof.page_size;
-
-	for (size_t i = 0; i < n; i++)
-		physmem_unmap_alias(m, (uint8_t *)va + i * ps);
 }
 
 static void free_chunks(struct dmapool_machine *m, struct iommu_alloc *a)
@@ -1486,6 +1594,14 @@ static int alloc_page_chunks(struct device *dev, struct iommu_alloc *a, size_t c
 	order_mask &= (2ULL << m->prof.max_page_order) - 1;
 	if (!order_mask)
 		return -EINVAL;
+	if (count > m->totalram_pages) {
+		/* the page allocator could never give that many: fail before
+		 * the page array (kvcalloc) that would hold them */
+		dt_step(d, "pages", "__iommu_dma_alloc_pages", "failed",
+			"%zu page(s): more than the machine's %llu pages of RAM", count,
+			(unsigned long long)m->totalram_pages);
+		return -ENOMEM;
+	}
 	a->pages = calloc(count, sizeof(*a->pages));
 	a->chunks = calloc(count, sizeof(*a->chunks));
 	if (!a->pages || !a->chunks)
@@ -1586,7 +1702,7 @@ static void *alloc_remap(struct device *dev, size_t size, dma_addr_t *handle,
 	dt_step(d, "pgtable", "iommu_map_sg", prot_name(prot),
 		"%zu page(s) mapped contiguously at IOVA %#llx", count,
 		(unsigned long long)iova);
-	a->cpu = vmap_pages(m, a->pages, a->npages, attr);
+	a->cpu = vmap_chunks(m, a, attr);
 	if (!a->cpu) {
 		pthread_mutex_lock(&dom->lock);
 		pt_unmap(dom, iova, a->npages * ps, NULL);
@@ -1733,7 +1849,7 @@ void iommu_dma_free(struct device *dev, size_t size, void *cpu, dma_addr_t handl
 		dt_step(d, "free", "dma_free_from_pool", "released", "back to the atomic pool");
 		break;
 	case IA_REMAP:
-		vunmap_pages(m, a->cpu, a->npages);
+		vunmap_chunks(m, a, a->cpu, a->nchunks);
 		munmap(a->cpu, a->npages * m->prof.page_size);
 		free_chunks(m, a);
 		dt_step(d, "free", "__iommu_dma_free_pages", "released",

@@ -265,8 +265,10 @@ DMAPOOL_API char *dmapool_machine_json(struct dmapool_machine *m)
 
 	jw_key(&w, "log");
 	jw_arr(&w);
+	pthread_mutex_lock(&m->log.lock);
 	for (size_t i = 0; i < m->log.n; i++)
 		jw_str(&w, m->log.lines[i]);
+	pthread_mutex_unlock(&m->log.lock);
 	jw_earr(&w);
 	jw_eobj(&w);
 	return heap_release(jw_finish(&w));	/* the caller frees it */

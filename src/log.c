@@ -15,11 +15,13 @@
 
 static void log_append(struct dmapool_log *l, char *line)
 {
+	pthread_mutex_lock(&l->lock);
 	if (l->n == l->cap) {
 		size_t ncap = l->cap ? l->cap * 2 : 64;
 		char **nl = realloc(l->lines, ncap * sizeof(*nl));
 
 		if (!nl) {
+			pthread_mutex_unlock(&l->lock);
 			free(line);	/* the sink still saw it */
 			return;
 		}
@@ -27,6 +29,7 @@ static void log_append(struct dmapool_log *l, char *line)
 		l->cap = ncap;
 	}
 	l->lines[l->n++] = line;
+	pthread_mutex_unlock(&l->lock);
 }
 
 void klog(struct dmapool_machine *m, const char *fmt, ...)
@@ -236,12 +239,28 @@ DMAPOOL_API void dmapool_report_set_fatal(struct dmapool_machine *m, bool on)
 
 DMAPOOL_API size_t dmapool_log_count(struct dmapool_machine *m)
 {
-	return m ? m->log.n : 0;
+	size_t n;
+
+	if (!m)
+		return 0;
+	pthread_mutex_lock(&m->log.lock);
+	n = m->log.n;
+	pthread_mutex_unlock(&m->log.lock);
+	return n;
 }
 
+/* A line, once logged, stays where it is until the machine goes. */
 DMAPOOL_API const char *dmapool_log_line(struct dmapool_machine *m, size_t i)
 {
-	return (m && i < m->log.n) ? m->log.lines[i] : NULL;
+	const char *s = NULL;
+
+	if (!m)
+		return NULL;
+	pthread_mutex_lock(&m->log.lock);
+	if (i < m->log.n)
+		s = m->log.lines[i];
+	pthread_mutex_unlock(&m->log.lock);
+	return s;
 }
 
 DMAPOOL_API const char *dmapool_strerror(int err)
@@ -262,6 +281,7 @@ DMAPOOL_API const char *dmapool_strerror(int err)
 	case EEXIST: return "already exists";
 	case ENOSYS: return "not supported by this profile";
 	case ERANGE: return "value out of range";
+	case EUCLEAN: return "pool accounting is inconsistent";
 	default: return "unknown error";
 	}
 }

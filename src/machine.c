@@ -37,23 +37,92 @@ static const char *cfg_str(const char *field, const char *env)
 
 /* ---------------- bootargs ---------------- */
 
+/* COMMAND_LINE_SIZE of the profile's architecture (uapi asm/setup.h). */
+static size_t command_line_size(const struct dmapool_machine *m)
+{
+	return !strcmp(m->prof.arch, "arm64") || !strcmp(m->prof.arch, "x86_64") ? 2048 : 1024;
+}
+
+/*
+ * early_init_dt_scan_chosen: strscpy(boot_command_line, p, min(l,
+ * COMMAND_LINE_SIZE)).  A property without a NUL loses its last byte, a
+ * long one is cut at COMMAND_LINE_SIZE - 1 bytes.
+ */
+static char *command_line_dup(const struct dmapool_machine *m, const char *p, size_t len)
+{
+	size_t n = len < command_line_size(m) ? len : command_line_size(m);
+	char *s;
+
+	if (!n)
+		return NULL;
+	n = strnlen(p, n - 1);
+	s = malloc(n + 1);
+	if (s) {
+		memcpy(s, p, n);
+		s[n] = 0;
+	}
+	return s;
+}
+
+/*
+ * early_cma (kernel/dma/contiguous.c): size, then "@base", then "-limit";
+ * a size of -1 (all ones) is the kernel's "not given".  The arithmetic
+ * wraps as the kernel's does: cma_declare_contiguous() and the CMA
+ * activation cope with what comes out of it.
+ */
 static void parse_cma(struct dmapool_machine *m, const char *p)
 {
 	const char *e;
 
-	m->bp.cma_set = true;
 	m->bp.cma_size = memparse(p, &e);
+	m->bp.cma_set = m->bp.cma_size != ~0ULL;
 	if (*e != '@')
 		return;
 	m->bp.cma_base = memparse(e + 1, &e);
 	if (*e != '-') {
 		m->bp.cma_limit = m->bp.cma_base + m->bp.cma_size;
-		m->bp.cma_fixed = true;
 		return;
 	}
 	m->bp.cma_limit = memparse(e + 1, &e);
-	if (m->bp.cma_base + m->bp.cma_size == m->bp.cma_limit)
-		m->bp.cma_fixed = true;
+}
+
+/* lib/kstrtox.c kstrtobool(): 0 with *res set, or -EINVAL (unchanged) */
+static int kstrtobool(const char *s, bool *res)
+{
+	switch (s[0]) {
+	case 'y': case 'Y': case 't': case 'T': case '1':
+		*res = true;
+		return 0;
+	case 'n': case 'N': case 'f': case 'F': case '0':
+		*res = false;
+		return 0;
+	case 'o': case 'O':
+		if (s[1] == 'n' || s[1] == 'N') {
+			*res = true;
+			return 0;
+		}
+		if (s[1] == 'f' || s[1] == 'F') {
+			*res = false;
+			return 0;
+		}
+		break;
+	default:
+		break;
+	}
+	return -EINVAL;
+}
+
+/* A boolean early_param: do_early_param's warning when it is refused. */
+static void parse_bool(struct dmapool_machine *m, const char *name, const char *val,
+		       int *out)
+{
+	bool b;
+
+	if (kstrtobool(val, &b)) {
+		klog(m, "Malformed early option '%s'", name);
+		return;
+	}
+	*out = b;
 }
 
 /* parse_early_param: the options that change DMA memory */
@@ -76,26 +145,119 @@ static void parse_bootargs(struct dmapool_machine *m)
 
 		if (eq)
 			*eq = 0;
-		if (!strcmp(tok, "cma") && eq)
+		if (!strcmp(tok, "cma") && eq) {
 			parse_cma(m, val);
-		else if (!strcmp(tok, "coherent_pool") && eq) {
+		} else if (!strcmp(tok, "cma")) {
+			/* early_cma(NULL) */
+			klog(m, "cma: Config string not provided");
+			klog(m, "Malformed early option 'cma'");
+		} else if (!strcmp(tok, "coherent_pool") && eq) {
 			m->bp.coherent_pool_set = true;
 			m->bp.coherent_pool = memparse(val, NULL);
-		} else if (!strcmp(tok, "swiotlb") && eq)
+		} else if (!strcmp(tok, "swiotlb") && eq) {
 			swiotlb_parse_param(m, val);
-		else if (!strcmp(tok, "iommu.strict") && eq)
-			m->bp.iommu_strict = atoi(val) ? 1 : 0;
-		else if (!strcmp(tok, "iommu.passthrough") && eq)
-			m->bp.iommu_passthrough = atoi(val) ? 1 : 0;
-		else if (!strcmp(tok, "init_on_alloc") && eq)
-			m->bp.init_on_alloc = atoi(val) != 0;
-		else if (!strcmp(tok, "iommu.forcedac") && eq)
-			m->bp.iommu_forcedac = atoi(val) != 0;
+		} else if (!strcmp(tok, "iommu.strict") && eq) {
+			parse_bool(m, tok, val, &m->bp.iommu_strict);
+		} else if (!strcmp(tok, "iommu.passthrough") && eq) {
+			parse_bool(m, tok, val, &m->bp.iommu_passthrough);
+		} else if (!strcmp(tok, "init_on_alloc") && eq) {
+			parse_bool(m, tok, val, &m->bp.init_on_alloc);
+		} else if (!strcmp(tok, "iommu.forcedac") && eq) {
+			int v = m->bp.iommu_forcedac;
+
+			parse_bool(m, tok, val, &v);
+			m->bp.iommu_forcedac = v != 0;
+		}
 	}
 	free(copy);
+	/* dma_contiguous_reserve: fixed when base + size == limit */
+	m->bp.cma_fixed = m->bp.cma_set &&
+			  m->bp.cma_base + m->bp.cma_size == m->bp.cma_limit;
 }
 
 /* ---------------- /memory ---------------- */
+
+/*
+ * Limits on what the tree may ask of the host.  memblock holds 1024 memory
+ * regions on arm64 with CONFIG_EFI (INIT_MEMBLOCK_MEMORY_REGIONS), 128
+ * elsewhere, until memblock_allow_resize(): the DT scans come before it, so
+ * more regions make the kernel panic.  Each run of contiguous RAM (a bank)
+ * costs the simulation two memfds and a few mappings, and the RAM's span
+ * costs a page map (one slot and a few bits per page frame between the
+ * first and the last byte of RAM): both are bounded here.
+ */
+#define MAX_RAM_BANKS		128
+#define SPAN_PER_CEILING	16	/* span at most 16 times ram_limit */
+
+static size_t memblock_memory_regions(const struct dmapool_machine *m)
+{
+	return !strcmp(m->prof.arch, "arm64") ? 1024 : 128;
+}
+
+/* "memblock: cannot resize memory array": refused, naming the culprit. */
+static int check_memory_regions(struct dmapool_machine *m, const char *who)
+{
+	if (m->mb.memory.n <= memblock_memory_regions(m))
+		return 0;
+	klog(m, "libdmapool: %s: %zu memory regions, more than the %zu memblock holds before memblock_allow_resize(); Linux 6.12 panics here (\"memblock: cannot resize memory array\")",
+	     who, m->mb.memory.n, memblock_memory_regions(m));
+	return -EINVAL;
+}
+
+/* early_init_dt_add_memory_arch (drivers/of/fdt.c), overflow-safe. */
+static int add_memory_block(struct dmapool_machine *m, uint64_t base, uint64_t size)
+{
+	uint64_t ps = m->prof.page_size, off = base & (ps - 1), end, up;
+
+	if (size < ps - off) {
+		klog(m, "OF: fdt: Ignoring memory block 0x%llx - 0x%llx",
+		     (unsigned long long)base, (unsigned long long)(base + size));
+		return 0;
+	}
+	if (off) {
+		/* PAGE_ALIGN(base): a base in the last page would wrap to 0 */
+		if (__builtin_add_overflow(base, ps - off, &up)) {
+			klog(m, "OF: fdt: Ignoring memory block 0x%llx - 0x%llx",
+			     (unsigned long long)base, (unsigned long long)(base + size));
+			return 0;
+		}
+		base = up;
+		size -= ps - off;
+	}
+	size &= ~(ps - 1);
+	/* memblock_add caps a range that wraps at the top, page-aligned */
+	if (__builtin_add_overflow(base, size, &end))
+		size = ALIGN_DOWN(PHYS_NONE - base, ps);
+	if (!size)
+		return 0;
+	return memblock_add(&m->mb, base, size);
+}
+
+/*
+ * arm64_memblock_init: RAM above the 48-bit physical address range
+ * (PHYS_MASK_SHIFT) goes silently; RAM the linear map (2^47 bytes from
+ * memstart_addr, 1 GiB aligned) cannot cover goes with the kernel's
+ * warning.
+ */
+static void arm64_trim_memory(struct dmapool_machine *m)
+{
+	const uint64_t linear = 1ULL << 47, align = SZ_1G;
+	uint64_t memstart, end;
+
+	memblock_remove(&m->mb, 1ULL << 48, PHYS_NONE - (1ULL << 48) + 1);
+	if (!m->mb.memory.n)
+		return;
+	memstart = ALIGN_DOWN(memblock_start_of_dram(&m->mb), align);
+	end = memblock_end_of_dram(&m->mb);
+	if (end - 1 - memstart > linear)
+		klog(m, "Memory doesn't fit in the linear mapping, VA_BITS too small");
+	memblock_remove(&m->mb, memstart + linear, PHYS_NONE - (memstart + linear) + 1);
+	end = memblock_end_of_dram(&m->mb);
+	if (memstart + linear < end) {
+		memstart = ALIGN_UP(end - linear, align);
+		memblock_remove(&m->mb, 0, memstart);
+	}
+}
 
 static int scan_memory(struct dmapool_machine *m, uint64_t ram_size_cfg)
 {
@@ -103,12 +265,14 @@ static int scan_memory(struct dmapool_machine *m, uint64_t ram_size_cfg)
 	int t_len = (m->root_ac + m->root_sc) * 4;
 
 	fdt_for_each_subnode(node, m->fdt, 0) {
-		const char *type = fdt_getprop(m->fdt, node, "device_type", NULL);
+		const char *type;
 		const char *name = fdt_get_name(m->fdt, node, NULL);
 		const fdt32_t *p;
-		int len;
+		int len, tlen;
 
-		if (!type || strcmp(type, "memory"))
+		/* device_type = "memory", read within the property */
+		type = fdt_getprop(m->fdt, node, "device_type", &tlen);
+		if (!type || tlen < 6 || memcmp(type, "memory", 6) || (tlen > 6 && type[6]))
 			continue;
 		if (!fdt_node_is_available(m->fdt, node))
 			continue;
@@ -130,19 +294,20 @@ static int scan_memory(struct dmapool_machine *m, uint64_t ram_size_cfg)
 			p += m->root_ac + m->root_sc;
 			if (!size)
 				continue;
-			/* early_init_dt_add_memory_arch: page-align, drop wrap */
-			uint64_t end = base + size;
-			if (end < base)
-				end = ~0ULL;
-			base = ALIGN_UP(base, m->prof.page_size);
-			end = ALIGN_DOWN(end, m->prof.page_size);
-			if (end <= base)
-				continue;
-			err = memblock_add(&m->mb, base, end - base);
+			err = add_memory_block(m, base, size);
 			if (err)
 				return err;
-			found = 1;
+			found = m->mb.memory.n > 0;
+			/* stop at the first region too many, as the kernel does */
+			if ((err = check_memory_regions(m, name)))
+				return err;
 		}
+	}
+	if (!strcmp(m->prof.arch, "arm64"))
+		arm64_trim_memory(m);
+	if (!m->mb.memory.n && found) {
+		klog(m, "libdmapool: no /memory range lies in the physical address space Linux 6.12 maps (48 bits, 2^47 bytes of linear map): no RAM to boot with");
+		return -EINVAL;
 	}
 	if (!found) {
 		uint64_t size = ram_size_cfg;
@@ -156,41 +321,95 @@ static int scan_memory(struct dmapool_machine *m, uint64_t ram_size_cfg)
 				!strncmp(m->prof.arch, "arm-nommu", 9) ? 0xc0000000ULL :
 				!strcmp(m->prof.arch, "riscv64") ? 0x80000000ULL : 0x40000000ULL;
 		size = ALIGN_DOWN(size, m->prof.page_size);
-		if (!size)
+		if (!size) {
+			klog(m, "libdmapool: the configured RAM size (ram_size, DMAPOOL_RAM_SIZE or --mem) is less than one page");
 			return -EINVAL;
+		}
 		err = memblock_add(&m->mb, base, size);
 		if (err)
 			return err;
 	}
-	if (memblock_phys_mem_size(&m->mb) > m->ram_limit) {
+	return 0;
+}
+
+/*
+ * What RAM may cost the host: its size (ram_limit), the number of banks
+ * (memfds), its span (the page map).  Checked once the RAM is final.
+ */
+static int check_ram(struct dmapool_machine *m)
+{
+	const struct mb_type *t = &m->mb.memory;
+	uint64_t total = memblock_phys_mem_size(&m->mb);
+	uint64_t first = memblock_start_of_dram(&m->mb), last = memblock_end_of_dram(&m->mb);
+	uint64_t span_limit;
+	size_t banks = 0;
+
+	if (total > m->ram_limit) {
 		klog(m, "libdmapool: RAM of %llu MiB exceeds the simulated RAM ceiling of %llu MiB (ram_limit, DMAPOOL_RAM_LIMIT)",
-		     (unsigned long long)(memblock_phys_mem_size(&m->mb) >> 20),
+		     (unsigned long long)(total >> 20), (unsigned long long)(m->ram_limit >> 20));
+		return -E2BIG;
+	}
+	for (size_t i = 0; i < t->n; i++)
+		if (!i || t->r[i].base != t->r[i - 1].base + t->r[i - 1].size)
+			banks++;
+	if (banks > MAX_RAM_BANKS) {
+		klog(m, "libdmapool: /memory: %zu separate RAM banks, more than the %d the simulation backs (two memfds each)",
+		     banks, MAX_RAM_BANKS);
+		return -EINVAL;
+	}
+	if (__builtin_mul_overflow(m->ram_limit, SPAN_PER_CEILING, &span_limit))
+		span_limit = PHYS_NONE;
+	if (last - first > span_limit) {
+		klog(m, "libdmapool: RAM spans %#llx..%#llx (%llu GiB), more than the simulation maps: %d times the simulated RAM ceiling of %llu MiB (ram_limit, DMAPOOL_RAM_LIMIT)",
+		     (unsigned long long)first, (unsigned long long)last - 1,
+		     (unsigned long long)((last - first) >> 30), SPAN_PER_CEILING,
 		     (unsigned long long)(m->ram_limit >> 20));
 		return -E2BIG;
 	}
 	return 0;
 }
 
-/* early_init_dt_check_for_initrd + the arm64 initrd reservation */
+/*
+ * early_init_dt_check_for_initrd: each property is read as len/4 cells
+ * (of_read_number keeps the low 64 bits); start > end means no initrd.
+ * Then the reservation, widened to whole pages.  On arm64
+ * (arm64_memblock_init) the range must lie within the linear map from the
+ * start of RAM (else the kernel WARNs and drops the initrd) and is added
+ * to RAM if it is not RAM already; elsewhere it is reserved.
+ */
 static void reserve_initrd(struct dmapool_machine *m)
 {
 	int chosen = fdt_path_offset(m->fdt, "/chosen");
 	const fdt32_t *s, *e;
 	int ls, le;
-	uint64_t start, end;
+	uint64_t start, end, ps = m->prof.page_size;
 
 	if (chosen < 0)
 		return;
 	s = fdt_getprop(m->fdt, chosen, "linux,initrd-start", &ls);
 	e = fdt_getprop(m->fdt, chosen, "linux,initrd-end", &le);
-	if (!s || !e || (ls != 4 && ls != 8) || (le != 4 && le != 8))
+	if (!s || !e || ls < 0 || le < 0)
 		return;
 	start = fdt_read_cells((const uint32_t *)s, ls / 4);
 	end = fdt_read_cells((const uint32_t *)e, le / 4);
 	if (end <= start)
 		return;
-	start = ALIGN_DOWN(start, m->prof.page_size);
-	end = ALIGN_UP(end, m->prof.page_size);
+	start = ALIGN_DOWN(start, ps);
+	if (__builtin_add_overflow(end, ps - 1, &end))
+		end = 0;	/* PAGE_ALIGN wraps: caught below */
+	end = ALIGN_DOWN(end, ps);
+	if (!strcmp(m->prof.arch, "arm64")) {
+		uint64_t first = memblock_start_of_dram(&m->mb);
+
+		if (end <= start || start < first || end - first > (1ULL << 47)) {
+			klog(m, "initrd not fully accessible via the linear mapping -- please check your bootloader ...");
+			return;
+		}
+		memblock_add(&m->mb, start, end - start);
+		memblock_clear_nomap(&m->mb, start, end - start);
+	} else if (end <= start) {
+		return;
+	}
 	memblock_reserve(&m->mb, start, end - start, "initrd");
 }
 
@@ -337,13 +556,13 @@ static void setup_zones(struct dmapool_machine *m)
  * the dentry/inode hash tables (after it).  A model fitted to the real
  * 6.12 boots: see docs/fidelity.md.
  */
-static void early_kernel_allocs(struct dmapool_machine *m, bool after_cma)
+static int early_kernel_allocs(struct dmapool_machine *m, bool after_cma)
 {
 	uint64_t ram = memblock_phys_mem_size(&m->mb);
 	uint64_t size;
 
 	if (!m->prof.early_allocs)
-		return;
+		return 0;
 	if (!after_cma) {
 		/* memmap for all RAM, page tables of the linear map (page
 		 * granular: 8 bytes per mapped page), fixed allocations;
@@ -365,20 +584,41 @@ static void early_kernel_allocs(struct dmapool_machine *m, bool after_cma)
 			buckets <<= 1;
 		size = buckets * 8;
 		if (size < 2 * SZ_1M)
-			return;
+			return 0;
 	}
 	size = ALIGN_UP(size, m->prof.page_size);
-	if (size)
-		memblock_alloc_range(&m->mb, size, m->prof.page_size, 0, PHYS_NONE,
-				     after_cma ? "kernel hash tables" : "kernel memmap");
+	if (size && !memblock_alloc_range(&m->mb, size, m->prof.page_size, 0, PHYS_NONE,
+					  after_cma ? "kernel hash tables" : "kernel memmap") &&
+	    !after_cma) {
+		phys_addr_t (*fr)[2];
+		size_t n = memblock_free_ranges(&m->mb, &fr);
+		uint64_t largest = 0;
+
+		if (!fr)
+			return -ENOMEM;
+		for (size_t i = 0; i < n; i++)
+			if (fr[i][1] - fr[i][0] > largest)
+				largest = fr[i][1] - fr[i][0];
+		free(fr);
+		if (largest >= size + m->prof.page_size)	/* room: the host ran out */
+			return -ENOMEM;
+		/* reserved-memory, /memreserve/ or the initrd took all of RAM */
+		klog(m, "libdmapool: no free RAM left for the kernel's early allocations (memmap and page tables, %llu MiB, of %llu MiB of RAM; largest free range %llu KiB): Linux 6.12 panics here (\"Failed to allocate page table page\")",
+		     (unsigned long long)(size >> 20), (unsigned long long)(ram >> 20),
+		     (unsigned long long)(largest >> 10));
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static void reserve_kernel_image(struct dmapool_machine *m)
 {
-	phys_addr_t start = memblock_start_of_dram(&m->mb) + m->prof.kernel_offset;
-	phys_addr_t size = m->prof.kernel_size;
+	phys_addr_t start, size = m->prof.kernel_size, end;
 
-	if (!size || start + size > memblock_end_of_dram(&m->mb))
+	if (__builtin_add_overflow(memblock_start_of_dram(&m->mb), m->prof.kernel_offset, &start) ||
+	    __builtin_add_overflow(start, size, &end))
+		return;
+	if (!size || end > memblock_end_of_dram(&m->mb))
 		return;
 	m->kernel_start = start;
 	m->kernel_end = start + size;
@@ -465,6 +705,7 @@ static void machine_free(struct dmapool_machine *m)
 	reports_free(m);
 	debug_free_all(m);
 	log_free(&m->log);
+	pthread_mutex_destroy(&m->log.lock);
 	free(m->bootargs);
 	free(m->fdt);
 	pthread_mutex_destroy(&m->lock);
@@ -479,7 +720,24 @@ static void machine_free(struct dmapool_machine *m)
 	free(m);
 }
 
+static int boot_steps(struct dmapool_machine *m, uint64_t ram_size);
+
+/* The boot, with the tree's node index (parents, phandles) in use. */
 static int boot(struct dmapool_machine *m, uint64_t ram_size)
+{
+	struct fdt_index ix;
+	int err;
+
+	/* without the index (no host memory) libfdt answers, slower */
+	if (fdt_index_build(&ix, m->fdt) == 0)
+		fdt_index_use(&ix);
+	err = boot_steps(m, ram_size);
+	fdt_index_use(NULL);
+	fdt_index_free(&ix);
+	return err;
+}
+
+static int boot_steps(struct dmapool_machine *m, uint64_t ram_size)
 {
 	int err;
 	const char *ba;
@@ -499,11 +757,14 @@ static int boot(struct dmapool_machine *m, uint64_t ram_size)
 		int chosen = fdt_path_offset(m->fdt, "/chosen");
 
 		ba = chosen >= 0 ? fdt_getprop(m->fdt, chosen, "bootargs", &len) : NULL;
-		if (ba && len > 0 && memchr(ba, 0, len)) {
-			m->bootargs = strdup(ba);
+		if (ba && len > 0) {
+			m->bootargs = command_line_dup(m, ba, (size_t)len);
 			if (!m->bootargs)
 				return -ENOMEM;
 		}
+	} else if (strlen(m->bootargs) >= command_line_size(m)) {
+		/* the configured command line is cut the same way */
+		m->bootargs[command_line_size(m) - 1] = 0;
 	}
 	parse_bootargs(m);
 	m->init_on_alloc = m->bp.init_on_alloc >= 0 ? m->bp.init_on_alloc != 0 :
@@ -515,13 +776,22 @@ static int boot(struct dmapool_machine *m, uint64_t ram_size)
 	/* setup_arch -> arm64_memblock_init: kernel image, then the DT scan */
 	reserve_kernel_image(m);
 	reserve_initrd(m);
+	err = check_ram(m);
+	if (err)
+		return err;
 	err = of_reserved_mem_scan(m);
+	if (err)
+		return err;
+	/* no-map regions split memblock.memory */
+	err = check_memory_regions(m, "/reserved-memory");
 	if (err)
 		return err;
 	reserve_memreserve(m);
 
 	/* bootmem_init: sparse_init (memmap) -> zones -> default CMA */
-	early_kernel_allocs(m, false);
+	err = early_kernel_allocs(m, false);
+	if (err)
+		return err;
 	setup_zones(m);
 	dma_contiguous_reserve(m, m->dma_phys_limit);
 	if (m->bootargs)
@@ -599,6 +869,7 @@ static int machine_create(const void *blob, size_t size,
 	pthread_mutex_init(&m->dbg_lock, NULL);
 	pthread_mutex_init(&m->iommu.lock, NULL);
 	pthread_mutex_init(&m->cache_lock, NULL);
+	pthread_mutex_init(&m->log.lock, NULL);
 	m->trap_slot = -1;
 	m->log.sink = cfg->log_sink;
 	m->log.ctx = cfg->log_ctx;
@@ -670,6 +941,15 @@ static int machine_create(const void *blob, size_t size,
 		goto fail;
 	}
 	memcpy(m->fdt, blob, m->fdt_size);
+	/* names are full paths before version 16; libfdt 1.6's
+	 * fdt_check_full() dereferences NULL on such a tree whose root name
+	 * has no '/' (fdt_get_name() fails) */
+	if (fdt_version(m->fdt) < 16) {
+		klog(m, "libdmapool: device tree blob version %u: versions before 16 are not supported",
+		     (unsigned)fdt_version(m->fdt));
+		err = -EINVAL;
+		goto fail;
+	}
 	err = fdt_check_full(m->fdt, m->fdt_size);
 	if (err) {
 		klog(m, "libdmapool: invalid device tree blob: %s", fdt_strerror(err));

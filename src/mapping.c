@@ -215,15 +215,19 @@ DMAPOOL_API void dma_free_attrs(struct device *dev, size_t size,
 {
 	struct dmapool_decision d;
 	struct dmapool_machine *m;
+	struct dbg_entry *e;
 
 	if (!dev)
 		return;
 	m = dev->m;
 	dt_begin(&d, dev, "free", size, 0, attrs);
+	e = dev_coherent_contains(dev, cpu_addr) ?
+		debug_find_start(dev, dma_handle, DBG_COHERENT) : NULL;
+	debug_unlink(dev, e);	/* before the pages can be taken again */
 	if (dma_release_from_dev_coherent(dev, get_order_sz(m, size), cpu_addr)) {
 		/* the kernel's DMA-API debugging never sees the per-device
 		 * pool; the device-side checks do */
-		untrack(dev, debug_find_start(dev, dma_handle, DBG_COHERENT));
+		untrack(dev, e);
 		dt_step(&d, "dev-coherent", "dma_release_from_dev_coherent", "released",
 			"the address lies in the device's coherent pool: 2^%u pages back to its bitmap",
 			get_order_sz(m, size));
@@ -234,8 +238,21 @@ DMAPOOL_API void dma_free_attrs(struct device *dev, size_t size,
 		dt_step(&d, "free", "dma_free_attrs", "nothing to do", "cpu_addr is NULL");
 		goto out;
 	}
-	untrack(dev, unmap_check(dev, DBG_COHERENT, dma_handle, size,
-				 DMA_BIDIRECTIONAL, cpu_addr, 0));
+	e = unmap_check(dev, DBG_COHERENT, dma_handle, size, DMA_BIDIRECTIONAL,
+			cpu_addr, 0);
+	if (!e || e->cpu != cpu_addr) {
+		/* the kernel would go on and vunmap and free memory this
+		 * device never got at that address (another device's
+		 * allocation or pool, a freed buffer): a crash there */
+		klog(m, "libdmapool: %s %s: dma_free_attrs(%p, %#llx): not a live allocation of this device at that CPU address; the free is ignored",
+		     dev_driver_string(dev), dev->name, cpu_addr,
+		     (unsigned long long)dma_handle);
+		dt_step(&d, "free", "debug_dma_free_coherent", "ignored",
+			"no live coherent allocation of this device at DMA address %#llx with CPU address %p",
+			(unsigned long long)dma_handle, cpu_addr);
+		goto out;
+	}
+	untrack(dev, e);
 	if (via_iommu(dev, &d)) {
 		iommu_dma_free(dev, size, cpu_addr, dma_handle, attrs, &d);
 		goto out;
@@ -599,7 +616,7 @@ DMAPOOL_API int dma_set_mask(struct device *dev, uint64_t mask)
 	*dev->dma_mask = mask;
 	/* dma_setup_need_sync(): dma-direct skips syncs on coherent devices
 	 * until the first SWIOTLB mapping */
-	dev->dma_skip_sync = dev_is_dma_coherent_i(dev);
+	__atomic_store_n(&dev->dma_skip_sync, dev_is_dma_coherent_i(dev), __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -724,7 +741,7 @@ DMAPOOL_API size_t dma_opt_mapping_size(struct device *dev)
 
 DMAPOOL_API bool dma_need_sync(struct device *dev, dma_addr_t dma_addr)
 {
-	if (!dev || dev->dma_skip_sync)
+	if (!dev || __atomic_load_n(&dev->dma_skip_sync, __ATOMIC_RELAXED))
 		return false;
 	if (use_dma_iommu(dev))
 		return true;
@@ -969,6 +986,7 @@ DMAPOOL_API void dma_unmap_page_attrs(struct device *dev, dma_addr_t addr,
 	if (!io)
 		iommu_note(dev, d);
 	e = unmap_check(dev, DBG_SINGLE, addr, size, dir, NULL, 0);
+	debug_unlink(dev, e);	/* before the address can be mapped again */
 	if ((attrs & DMA_ATTR_SKIP_CPU_SYNC) && dir != DMA_TO_DEVICE &&
 	    !dev_is_dma_coherent_i(dev)) {
 		phys_addr_t pa = io ? iommu_iova_to_phys(dev, addr) : dma_to_phys(dev, addr);
@@ -1070,7 +1088,7 @@ DMAPOOL_API void dma_unmap_resource(struct device *dev, dma_addr_t addr,
  * device whose syncs were found unnecessary skips them entirely. */
 static bool need_sync(struct device *dev, struct dmapool_decision *d)
 {
-	if (!dev->dma_skip_sync)
+	if (!__atomic_load_n(&dev->dma_skip_sync, __ATOMIC_RELAXED))
 		return true;
 	dt_step(d, "skip-sync", "dma_dev_need_sync", "no: nothing to do",
 		"coherent device that has never bounced through SWIOTLB (dma_skip_sync)");
@@ -1381,6 +1399,7 @@ DMAPOOL_API void dma_unmap_sg_attrs(struct device *dev, struct scatterlist *sgl,
 		struct dbg_entry *e = unmap_check(dev, DBG_SG, sg->dma_address,
 						  sg->dma_length, dir, NULL, nents);
 
+		debug_unlink(dev, e);	/* before the address can be mapped again */
 		if (d) d->size += sg->dma_length;
 		if ((attrs & DMA_ATTR_SKIP_CPU_SYNC) && dir != DMA_TO_DEVICE &&
 		    !dev_is_dma_coherent_i(dev))

@@ -146,6 +146,12 @@ int memblock_phys_free(struct memblock *mb, phys_addr_t base, phys_addr_t size)
 	return type_remove_range(&mb->reserved, base, size);
 }
 
+/* memblock_remove(): RAM goes (a range that wraps stops at the top). */
+int memblock_remove(struct memblock *mb, phys_addr_t base, phys_addr_t size)
+{
+	return type_remove_range(&mb->memory, base, size);
+}
+
 /* Set or clear a flag on the memory regions inside [base, base+size). */
 static int memory_set_flag(struct memblock *mb, phys_addr_t base,
 			   phys_addr_t size, unsigned flag, bool on)
@@ -269,7 +275,11 @@ bool memblock_is_map_memory(const struct memblock *mb, phys_addr_t addr)
 int memblock_ram_intersects(const struct memblock *mb, phys_addr_t base,
 			    phys_addr_t size)
 {
-	phys_addr_t covered = 0;
+	phys_addr_t covered = 0, end;
+
+	/* a range that wraps is clipped at the top of the address space */
+	if (__builtin_add_overflow(base, size, &end))
+		end = PHYS_NONE;
 
 	for (size_t i = 0; i < mb->memory.n; i++) {
 		const struct mb_region *r = &mb->memory.r[i];
@@ -281,18 +291,20 @@ int memblock_ram_intersects(const struct memblock *mb, phys_addr_t base,
 			continue;
 		/* "System RAM" resources are whole pages: PFN_UP(base) to
 		 * PFN_DOWN(end) of each mapped region */
-		rb = (r->base + 0xfff) & ~(phys_addr_t)0xfff;
+		if (__builtin_add_overflow(r->base, 0xfff, &rb))
+			continue;
+		rb &= ~(phys_addr_t)0xfff;
 		re = (r->base + r->size) & ~(phys_addr_t)0xfff;
 		if (re <= rb)
 			continue;
 		s = rb > base ? rb : base;
-		e = re < base + size ? re : base + size;
+		e = re < end ? re : end;
 		if (e > s)
 			covered += e - s;
 	}
 	if (!covered)
 		return 0;
-	return covered == size ? 1 : 2;
+	return covered == end - base ? 1 : 2;
 }
 
 phys_addr_t memblock_reserved_size(const struct memblock *mb)
@@ -404,9 +416,14 @@ phys_addr_t memblock_alloc_range(struct memblock *mb, phys_addr_t size,
 			phys_addr_t ts = fr[k][0] < start ? start : fr[k][0];
 			phys_addr_t te = fr[k][1] > end ? end : fr[k][1];
 
+			phys_addr_t cand;
+
 			if (te <= ts)
 				continue;
-			phys_addr_t cand = ALIGN_UP(ts, align);
+			/* ALIGN_UP without wrapping past the top */
+			if (__builtin_add_overflow(ts, align - 1, &cand))
+				break;
+			cand = ALIGN_DOWN(cand, align);
 			if (cand < te && te - cand >= size) {
 				found = cand;
 				break;

@@ -44,6 +44,16 @@ static int rmem_swiotlb_device_init(struct reserved_mem *rmem, struct device *de
 	struct io_tlb_pool *p = rmem->priv;
 
 	if (!p) {
+		/*
+		 * The kernel takes the pool's struct pages (PageHighMem
+		 * check, set_memory_decrypted): the pool must be RAM of the
+		 * linear map.  Anywhere else it refuses, or would oops; the
+		 * slot table is then bounded by RAM.
+		 */
+		if (memblock_ram_intersects(&dev->m->mb, rmem->base, rmem->size) != 1) {
+			dev_klog(dev, "Restricted DMA pool must be accessible within the linear mapping.");
+			return -EINVAL;
+		}
 		p = calloc(1, sizeof(*p));
 		if (!p)
 			return -ENOMEM;
@@ -223,6 +233,7 @@ static int save_node(struct dmapool_machine *m, int node, phys_addr_t base,
 	const char *compat;
 	char path[512];
 	const fdt32_t *ph;
+	int clen = 0, plen = 0;
 
 	if (m->n_rmem >= m->prof.max_reserved_regions) {
 		klog(m, PFX "not enough space for all defined regions.");
@@ -242,18 +253,30 @@ static int save_node(struct dmapool_machine *m, int node, phys_addr_t base,
 	r->node = node;
 	r->name = strdup(fdt_get_name(m->fdt, node, NULL));
 	r->path = strdup(fdt_path(m->fdt, node, path, sizeof(path)));
-	compat = fdt_getprop(m->fdt, node, "compatible", NULL);
-	r->compatible = compat ? strdup(compat) : NULL;
+	compat = fdt_getprop(m->fdt, node, "compatible", &clen);
+	if (compat && clen > 0) {
+		/* the first string, read within the property */
+		size_t n = strnlen(compat, (size_t)clen);
+
+		r->compatible = malloc(n + 1);
+		if (r->compatible) {
+			memcpy(r->compatible, compat, n);
+			r->compatible[n] = 0;
+		}
+	} else {
+		compat = NULL;
+	}
 	if (!r->name || !r->path || (compat && !r->compatible)) {
 		free(r->name);
 		free(r->path);
 		free(r->compatible);
 		return -ENOMEM;
 	}
-	ph = fdt_getprop(m->fdt, node, "phandle", NULL);
-	if (!ph)
-		ph = fdt_getprop(m->fdt, node, "linux,phandle", NULL);
-	r->phandle = ph ? fdt32_to_cpu(*ph) : 0;
+	/* fdt_get_phandle: one cell, else none */
+	ph = fdt_getprop(m->fdt, node, "phandle", &plen);
+	if (!ph || plen != 4)
+		ph = fdt_getprop(m->fdt, node, "linux,phandle", &plen);
+	r->phandle = ph && plen == 4 ? fdt32_to_cpu(*ph) : 0;
 	r->base = base;
 	r->size = size;
 	r->dynamic = dynamic;
@@ -411,8 +434,19 @@ static int alloc_size(struct dmapool_machine *m, int node, const char *uname)
 	    fdt_getprop(m->fdt, node, "reusable", NULL) && !nomap &&
 	    align < m->prof.pageblock_size)
 		align = m->prof.pageblock_size;
-	if (align & (align - 1))	/* memblock would misbehave: kernel WARNs */
+	/*
+	 * Not a power of two: memblock's round_down() would give unaligned
+	 * bases; the next power of two is used.  Above 2^63 there is none:
+	 * nothing can be placed.
+	 */
+	if (align & (align - 1)) {
+		if (fls64_u(align) >= 64) {
+			klog(m, PFX "failed to allocate memory for node '%s': size %lu MiB",
+			     uname, (unsigned long)(size / SZ_1M));
+			return -ENOMEM;
+		}
 		align = 1ULL << fls64_u(align);
+	}
 	p = fdt_getprop(m->fdt, node, "alloc-ranges", &len);
 	if (p) {
 		if (t_len == 0 || len % t_len) {
@@ -422,10 +456,14 @@ static int alloc_size(struct dmapool_machine *m, int node, const char *uname)
 		while (len > 0) {
 			phys_addr_t start = next_cells(&p, m->root_ac);
 			phys_addr_t rlen = next_cells(&p, m->root_sc);
+			/*
+			 * As the kernel computes it: an end that wraps to 0
+			 * means "anywhere" (MEMBLOCK_ALLOC_ANYWHERE), one that
+			 * wraps below start finds nothing (memblock takes
+			 * end = max(start, end)).
+			 */
 			phys_addr_t end = start + rlen;
 
-			if (end < start)
-				end = PHYS_NONE;
 			base = 0;
 			if (alloc_in_range(m, size, align, start, end, nomap, &base) == 0)
 				break;

@@ -485,6 +485,40 @@ uint64_t buddy_core_free_blocks(struct buddy *b, enum zone_type zone,
 	return n;
 }
 
+int buddy_core_acct(struct buddy *b, enum zone_type zone, uint64_t *nr_free,
+		    uint64_t *by_blocks, uint64_t *by_maps, int *bad_order)
+{
+	const struct bzone *z;
+
+	if (!b || (unsigned)zone >= MAX_NR_ZONES)
+		return -ENOENT;
+	z = &b->z[zone];
+	if (zone_empty(z) || !z->nblocks)
+		return -ENOENT;
+	*by_blocks = *by_maps = 0;
+	*bad_order = -1;
+	pthread_mutex_lock(&b->lock);
+	*nr_free = z->nr_free;
+	for (unsigned k = 0; k <= b->max_order; k++) {
+		const struct hbm *h = &z->freem[k];
+		uint64_t n = 0;
+
+		/* the non-zero words only: level 1 marks them */
+		if (h->nlv < 2)
+			n = (uint64_t)__builtin_popcountll(h->lv[0][0]);
+		for (uint64_t j = 0; h->nlv >= 2 && j < h->nwords[1]; j++)
+			for (uint64_t w = h->lv[1][j]; w; w &= w - 1)
+				n += (uint64_t)__builtin_popcountll(
+					h->lv[0][j * 64 + (uint64_t)__builtin_ctzll(w)]);
+		if (n != z->nblocks[k] && *bad_order < 0)
+			*bad_order = (int)k;
+		*by_blocks += z->nblocks[k] << k;
+		*by_maps += n << k;
+	}
+	pthread_mutex_unlock(&b->lock);
+	return 0;
+}
+
 /* Make pfn bd a block boundary: split the free block straddling it. */
 static void split_at(struct buddy *b, struct bzone *z, uint64_t bd)
 {

@@ -362,7 +362,14 @@ void *physmem_map_alias_at(struct dmapool_machine *m, phys_addr_t pa,
 			  b->cfd : b->fd, (off_t)(pa - b->base));
 }
 
-int physmem_unmap_alias(struct dmapool_machine *m, void *va)
+/*
+ * Remove the alias at va.  keep: the range stays reserved (an inaccessible
+ * anonymous mapping replaces it, MAP_FIXED) for a caller that owns a larger
+ * reservation around it and unmaps that whole: a plain munmap here would
+ * let another thread's mmap take the hole before the caller's munmap, which
+ * would then unmap that thread's new mapping.
+ */
+static int unmap_alias(struct dmapool_machine *m, void *va, bool keep)
 {
 	struct pm_alias **pp;
 
@@ -372,7 +379,11 @@ int physmem_unmap_alias(struct dmapool_machine *m, void *va)
 			struct pm_alias *a = *pp;
 			*pp = a->next;
 			pthread_mutex_unlock(&m->pm.lock);
-			munmap(a->va, a->len);
+			if (keep)	/* a release: not subject to fail_nth */
+				(mmap)(a->va, a->len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
+				     MAP_NORESERVE | MAP_FIXED, -1, 0);
+			else
+				munmap(a->va, a->len);
 			if (a->pinned)
 				physmem_unpin(m, a->pa, a->len);
 			free(a);
@@ -381,6 +392,16 @@ int physmem_unmap_alias(struct dmapool_machine *m, void *va)
 	}
 	pthread_mutex_unlock(&m->pm.lock);
 	return -ENOENT;
+}
+
+int physmem_unmap_alias(struct dmapool_machine *m, void *va)
+{
+	return unmap_alias(m, va, false);
+}
+
+int physmem_unmap_alias_keep(struct dmapool_machine *m, void *va)
+{
+	return unmap_alias(m, va, true);
 }
 
 enum dmapool_attr physmem_attr(struct dmapool_machine *m, const void *va)
@@ -625,7 +646,16 @@ void physmem_cpu_from_dram(struct pm_bank *b, uint64_t off, uint64_t len)
 			memset(b->cview + pos, 0, (uint64_t)d - pos);
 		if ((uint64_t)d >= end)
 			break;
-		h = lseek(b->fd, d, SEEK_HOLE);
+		if (end - (uint64_t)d <= (64ULL << b->pshift)) {
+			/* SEEK_HOLE walks the whole data run, however far past
+			 * end it goes (a long one costs milliseconds): a short
+			 * range asks page by page */
+			h = (off_t)(((uint64_t)d | ((1ULL << b->pshift) - 1)) + 1);
+			while ((uint64_t)h < end && lseek(b->fd, h, SEEK_DATA) == h)
+				h += (off_t)1 << b->pshift;
+		} else {
+			h = lseek(b->fd, d, SEEK_HOLE);
+		}
 		if (h < 0 || (uint64_t)h > end)
 			h = (off_t)end;
 		memcpy(b->cview + d, b->dram + d, (size_t)(h - d));

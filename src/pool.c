@@ -169,6 +169,23 @@ uint64_t gen_pool_size_sim(const struct gen_pool *gp)
 	return gp ? n << gp->page_shift : 0;
 }
 
+int gen_pool_chunk_acct_sim(const struct gen_pool *gp, size_t i,
+			    phys_addr_t *phys, uint64_t *pages, uint64_t *weight,
+			    uint64_t *counted)
+{
+	const struct gp_chunk *c = gp ? gp->chunks : NULL;
+
+	while (c && i--)
+		c = c->next;
+	if (!c)
+		return -ENOENT;
+	*phys = c->phys;
+	*pages = c->pages;
+	*weight = rbitmap_weight(c->bitmap);
+	*counted = rbitmap_count(c->bitmap);
+	return 0;
+}
+
 void gen_pool_for_each_chunk(struct gen_pool *gp,
 			     void (*fn)(void *ctx, void *vaddr, phys_addr_t phys,
 					uint64_t size, void *owner),
@@ -270,7 +287,8 @@ int dma_atomic_pool_init(struct dmapool_machine *m)
 
 	if (!m->prof.dma_direct_remap)
 		return 0;
-	if (m->bp.coherent_pool_set) {
+	/* coherent_pool=0 leaves atomic_pool_size 0: the default, as unset */
+	if (m->bp.coherent_pool_set && m->bp.coherent_pool) {
 		m->atomic_pool_size = m->bp.coherent_pool;
 	} else {
 		uint64_t pages = m->totalram_pages / (SZ_1G / (128 * SZ_1K));
@@ -443,6 +461,17 @@ bool dma_free_from_pool(struct device *dev, void *cpu, uint64_t size)
 	}
 	pthread_mutex_unlock(&m->pool_lock);
 	return done;
+}
+
+bool dma_in_atomic_pool(struct dmapool_machine *m, const void *cpu)
+{
+	bool in = false;
+
+	pthread_mutex_lock(&m->pool_lock);
+	for (int i = 0; i < 3 && !in; i++)
+		in = m->atomic[i].gp && gen_pool_has_addr_sim(m->atomic[i].gp, cpu, 1);
+	pthread_mutex_unlock(&m->pool_lock);
+	return in;
 }
 
 DMAPOOL_API void dmapool_flush_work(struct dmapool_machine *m)

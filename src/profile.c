@@ -7,6 +7,8 @@
  * Left out: every knob that does not change a DMA decision.  Other profiles
  * than arm64 change only what the kernel's own Kconfig changes (spec §15).
  */
+#include <ctype.h>
+
 #include "internal.h"
 
 static void base_arm64(struct dmapool_profile *p)
@@ -256,21 +258,52 @@ bad_item:
 	return 0;
 }
 
+/*
+ * lib/cmdline.c memparse() over lib/kstrtox.c simple_strtoull(): base 16
+ * after "0x" followed by a hex digit, 8 after another leading 0, else 10;
+ * no sign and no blanks are taken ("-1" is 0 with the end at the '-'); an
+ * overflowing number wraps, as the kernel's does; then one K/M/G/T/P/E
+ * suffix (shifts that wrap too).
+ */
 uint64_t memparse(const char *s, const char **end)
 {
-	char *e;
-	unsigned long long v = strtoull(s, &e, 0);
+	const char *p = s;
+	unsigned base = 10;
+	uint64_t v = 0;
 
-	switch (*e) {
+	if (p[0] == '0') {
+		if ((p[1] == 'x' || p[1] == 'X') && isxdigit((unsigned char)p[2])) {
+			base = 16;
+			p += 2;
+		} else {
+			base = 8;
+		}
+	}
+	for (;; p++) {
+		unsigned d;
+
+		if (*p >= '0' && *p <= '9')
+			d = (unsigned)(*p - '0');
+		else if (*p >= 'a' && *p <= 'f')
+			d = (unsigned)(*p - 'a' + 10);
+		else if (*p >= 'A' && *p <= 'F')
+			d = (unsigned)(*p - 'A' + 10);
+		else
+			break;
+		if (d >= base)
+			break;
+		v = v * base + d;	/* wraps on overflow, as the kernel's */
+	}
+	switch (*p) {
 	case 'E': case 'e': v <<= 10; /* fallthrough */
 	case 'P': case 'p': v <<= 10; /* fallthrough */
 	case 'T': case 't': v <<= 10; /* fallthrough */
 	case 'G': case 'g': v <<= 10; /* fallthrough */
 	case 'M': case 'm': v <<= 10; /* fallthrough */
-	case 'K': case 'k': v <<= 10; e++; break;
+	case 'K': case 'k': v <<= 10; p++; break;
 	default: break;
 	}
 	if (end)
-		*end = e;
+		*end = p;
 	return v;
 }

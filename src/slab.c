@@ -194,11 +194,13 @@ static void partial_unlink(struct slab_state *s, struct slab *sl)
 /* ------------------------------------------------------------------ */
 /* Classes */
 
+/* The order of the smallest block of at least size bytes; 64 - page_shift
+ * (no such block) for sizes above 2^63. */
 static unsigned order_for(unsigned page_shift, uint64_t size)
 {
 	unsigned o = 0;
 
-	while ((1ULL << (page_shift + o)) < size)
+	while (page_shift + o < 64 && (1ULL << (page_shift + o)) < size)
 		o++;
 	return o;
 }

@@ -34,11 +34,12 @@
 #define IO_TLB_DEFAULT	((64 * SZ_1M) >> IO_TLB_SHIFT)
 #define IO_TLB_MIN	((SZ_1M) >> IO_TLB_SHIFT)
 
+/* roundup_pow_of_two(); above 2^63 there is none: 2^63 (no endless loop) */
 static uint64_t roundup_pow2(uint64_t x)
 {
 	uint64_t r = 1;
 
-	while (r < x)
+	while (r < x && r < (1ULL << 63))
 		r <<= 1;
 	return r;
 }
@@ -54,6 +55,8 @@ static void adjust_nareas(struct dmapool_machine *m, unsigned nareas)
 		nareas = (unsigned)roundup_pow2(nareas);
 	p->nareas = nareas;
 	klog(m, "software IO TLB: area num %u.", nareas);
+	if (!nareas)	/* rounded up past 32 bits: round_up_default_nslabs() stops */
+		return;
 	if (p->nslabs < (uint64_t)IO_TLB_SEGSIZE * nareas) {
 		p->nslabs = (uint64_t)IO_TLB_SEGSIZE * nareas;
 	} else if (is_pow2_u64(p->nslabs)) {
@@ -139,9 +142,13 @@ void swiotlb_init(struct dmapool_machine *m)
 	for (;;) {
 		uint64_t bytes = ALIGN_UP(nslabs << IO_TLB_SHIFT, m->prof.page_size);
 
-		/* memblock_alloc_low: below ARCH_LOW_ADDRESS_LIMIT (inclusive) */
-		base = memblock_alloc_range(&m->mb, bytes, m->prof.page_size, 0,
-					    m->dma_phys_limit - 1, "swiotlb");
+		/* memblock_alloc_low: below ARCH_LOW_ADDRESS_LIMIT (inclusive);
+		 * a size past 2^64 bytes (swiotlb=huge) cannot be placed */
+		if (nslabs > (PHYS_NONE >> IO_TLB_SHIFT) - m->prof.page_size || !bytes)
+			base = 0;
+		else
+			base = memblock_alloc_range(&m->mb, bytes, m->prof.page_size, 0,
+						    m->dma_phys_limit - 1, "swiotlb");
 		if (base)
 			break;
 		klog(m, "software IO TLB: swiotlb_memblock_alloc: Failed to allocate %llu bytes tlb structure",
@@ -155,6 +162,9 @@ void swiotlb_init(struct dmapool_machine *m)
 		     (unsigned long long)p->nslabs, (unsigned long long)nslabs);
 		p->nslabs = nslabs;
 	}
+	/* limit_nareas(): no more areas than whole segments */
+	if ((uint64_t)p->nareas * IO_TLB_SEGSIZE > nslabs)
+		p->nareas = (unsigned)(nslabs / IO_TLB_SEGSIZE) ? (unsigned)(nslabs / IO_TLB_SEGSIZE) : 1;
 	p->start = base;
 	p->end = base + (nslabs << IO_TLB_SHIFT);
 	p->present = true;
@@ -369,7 +379,7 @@ uint64_t swiotlb_used(struct io_tlb_pool *p)
 	uint64_t used = 0;
 
 	for (unsigned a = 0; a < p->nareas; a++)
-		used += p->areas[a].used;
+		used += __atomic_load_n(&p->areas[a].used, __ATOMIC_RELAXED);
 	return used;
 }
 
@@ -529,7 +539,7 @@ static int64_t search_area(struct io_tlb_pool *p, const struct slot_query *q,
 	a->index = idx - base + q->nslots;
 	if (a->index >= p->area_nslabs)
 		a->index = 0;
-	a->used += q->nslots;
+	__atomic_add_fetch(&a->used, q->nslots, __ATOMIC_RELAXED);	/* read unlocked by swiotlb_used() */
 	return (int64_t)idx;
 }
 
@@ -596,7 +606,7 @@ static void release_slots(struct device *dev, struct io_tlb_pool *p,
 {
 	unsigned offset = align_offset(dev, 0, tlb_addr);
 	uint64_t index = (tlb_addr - offset - p->start) >> IO_TLB_SHIFT;
-	unsigned nslots, aidx;
+	unsigned nslots, aidx, busy = 0;
 
 	pthread_mutex_lock(&p->lock);
 	if (index >= p->nslabs || p->slots[index].pad_slots > index) {
@@ -609,13 +619,17 @@ static void release_slots(struct device *dev, struct io_tlb_pool *p,
 		nslots = (unsigned)(p->nslabs - index);
 	aidx = (unsigned)(index / p->area_nslabs);
 	for (uint64_t i = index; i < index + nslots; i++) {
+		/* only slots in use count: after an unmap at an address inside
+		 * a mapping freed its tail, the kernel's area->used -= nslots
+		 * takes them off twice (and wraps) */
+		busy += !((p->freemap[i / IO_TLB_SEGSIZE] >> (i % IO_TLB_SEGSIZE)) & 1);
 		p->slots[i].orig_addr = PHYS_NONE;
 		p->slots[i].alloc_size = 0;
 		p->slots[i].pad_slots = 0;
 	}
 	slots_mark(p, index, nslots, false);
 	if (aidx < p->nareas)
-		p->areas[aidx].used -= nslots;
+		__atomic_sub_fetch(&p->areas[aidx].used, busy, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&p->lock);
 }
 
@@ -716,7 +730,7 @@ static phys_addr_t tbl_map_single(struct device *dev, phys_addr_t orig_addr,
 				 (unsigned long long)used);
 		return PHYS_NONE;
 	}
-	dev->dma_skip_sync = false;	/* dma_reset_need_sync() */
+	__atomic_store_n(&dev->dma_skip_sync, false, __ATOMIC_RELAXED);	/* dma_reset_need_sync() */
 	pad_slots = offset >> IO_TLB_SHIFT;
 	offset &= IO_TLB_SIZE - 1;
 	index += pad_slots;
@@ -819,8 +833,10 @@ phys_addr_t swiotlb_alloc(struct device *dev, size_t size,
 			  struct dmapool_decision *d)
 {
 	struct io_tlb_pool *p = dev_io_tlb_pool(dev);
-	unsigned order = get_order_sz(dev->m, size);
-	uint64_t align = (1ULL << (order + dev->m->prof.page_shift)) - 1;
+	unsigned shift = get_order_sz(dev->m, size) + dev->m->prof.page_shift;
+	/* get_order(0) is 52: the kernel's shift overflows (and a size of 0
+	 * takes no slot below anyway) */
+	uint64_t align = shift < 64 ? (1ULL << shift) - 1 : ~0ULL;
 	int64_t index;
 	phys_addr_t tlb;
 

@@ -170,7 +170,7 @@ void trap_ensure(void)
 	if (!__atomic_load_n(&users, __ATOMIC_RELAXED))
 		return;
 	pthread_mutex_lock(&trap_lock);
-	if (users && sigaction(SIGSEGV, NULL, &cur) == 0 &&
+	if (__atomic_load_n(&users, __ATOMIC_RELAXED) && sigaction(SIGSEGV, NULL, &cur) == 0 &&
 	    !((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == on_segv))
 		install();
 	pthread_mutex_unlock(&trap_lock);
@@ -187,7 +187,7 @@ void trap_register(struct dmapool_machine *m)
 			m->trap_slot = i;
 			break;
 		}
-	if (m->trap_slot >= 0 && users++ == 0)
+	if (m->trap_slot >= 0 && __atomic_fetch_add(&users, 1, __ATOMIC_RELAXED) == 0)
 		install();
 	pthread_mutex_unlock(&trap_lock);
 	trap_ensure();
@@ -199,7 +199,7 @@ void trap_unregister(struct dmapool_machine *m)
 	if (m->trap_slot >= 0) {
 		atomic_store(&slots[m->trap_slot], NULL);
 		m->trap_slot = -1;
-		if (--users == 0) {
+		if (__atomic_sub_fetch(&users, 1, __ATOMIC_RELAXED) == 0) {
 			struct sigaction cur;
 
 			/* put back what was there, unless someone replaced us */

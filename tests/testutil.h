@@ -105,11 +105,11 @@ static inline long count_maps(const char *only)
 }
 
 /*
- * The mappings a leak check counts.  Under ASan or valgrind the tool's
- * allocator grows and splits its own anonymous arenas whatever the library
- * does; there only mappings with a backing file are counted (the simulated
- * RAM is memfd-backed, and so is every alias the library maps).  Native
- * runs count every mapping.
+ * The mappings a leak check counts.  Under ASan, TSan or valgrind the tool
+ * grows and splits its own mappings (and splits those of the loaded
+ * libraries) whatever the library does; there only the library's memfd
+ * mappings are counted (the simulated RAM, and every alias the library
+ * maps).  Native runs count every mapping.
  */
 static inline long tu_maps_now(void)
 {
@@ -120,7 +120,7 @@ static inline long tu_maps_now(void)
 		char line[512];
 
 		tool = 0;
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 		tool = 1;
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)
@@ -129,12 +129,13 @@ static inline long tu_maps_now(void)
 #endif
 		if (f) {
 			while (fgets(line, sizeof(line), f))
-				if (strstr(line, "vgpreload") || strstr(line, "libasan"))
+				if (strstr(line, "vgpreload") || strstr(line, "libasan") ||
+				    strstr(line, "libtsan"))
 					tool = 1;
 			fclose(f);
 		}
 	}
-	return count_maps(tool ? "/" : NULL);
+	return count_maps(tool ? "memfd:dmapool-" : NULL);
 }
 
 /* Trees the tests write: DIR/NAME.dts with text; 0 or -1. */
