@@ -221,11 +221,13 @@ struct worker {
 	int kind;
 };
 
+static int running;
+
 static void *work(void *arg)
 {
 	struct worker *w = arg;
 
-	for (int i = 0; i < 300; i++) {
+	for (int i = 0; i < 1000; i++) {
 		dma_addr_t h;
 
 		if (w->kind == 0) {
@@ -245,6 +247,7 @@ static void *work(void *arg)
 			kfree(b);
 		}
 	}
+	__atomic_sub_fetch(&running, 1, __ATOMIC_RELEASE);
 	return NULL;
 }
 
@@ -253,7 +256,7 @@ static void concurrent(void **state)
 	struct scene s;
 	struct worker w[3];
 	pthread_t t[3];
-	int bad = 0;
+	int bad = 0, checks = 0;
 	char why[256];
 
 	(void)state;
@@ -261,11 +264,15 @@ static void concurrent(void **state)
 	w[0] = (struct worker){ s.d[0], 0 };
 	w[1] = (struct worker){ s.d[3], 0 };
 	w[2] = (struct worker){ s.d[3], 1 };
+	running = 3;
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(pthread_create(&t[i], NULL, work, &w[i]), 0);
-	for (int i = 0; i < 200; i++)
+	/* check until the last worker is done */
+	while (__atomic_load_n(&running, __ATOMIC_ACQUIRE) > 0 || !checks) {
 		if (dmapool_machine_check(s.m, why, sizeof(why)) && !bad++)
 			fprintf(stderr, "check during work: %s\n", why);
+		checks++;
+	}
 	for (int i = 0; i < 3; i++)
 		pthread_join(t[i], NULL);
 	assert_int_equal(bad, 0);

@@ -405,7 +405,9 @@ static void op_map_resource(struct state *s)
 	struct handle *h = slot_new(s);
 	int d = pick_dev(s);
 	phys_addr_t pa = (phys_addr_t)rd32(s) << (rd8(s) % 8);
-	size_t size = pick_size(s);
+	/* at most 256 MiB: the IOMMU model maps MMIO 4 KiB at a time (no
+	 * block mappings), so 32 GiB would be 8 M page-table entries */
+	size_t size = pick_size(s) % (256u << 20);
 	int dir = pick_dir(s);
 
 	if (!h)
@@ -652,6 +654,13 @@ static void op_misuse(struct state *s)
 		h = &s->last;
 		if (h->type == H_FREE || h->type == H_SG || h->type == H_POOL)
 			return;
+		/* a live allocation that got the same addresses again: its
+		 * free is the right one, not a misuse (nobody can tell) */
+		for (int i = 0; i < MAX_LIVE; i++)
+			if (s->h[i].type != H_FREE && s->h[i].type != H_POOL &&
+			    ((s->h[i].dev == h->dev && s->h[i].dma == h->dma) ||
+			     (h->cpu && s->h[i].cpu == h->cpu)))
+				return;
 		if (h->type == H_BLOCK) {
 			dma_pool_free(h->pool, h->cpu, h->dma);
 			return;
