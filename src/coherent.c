@@ -286,13 +286,22 @@ int dma_alloc_from_dev_coherent(struct device *dev, uint64_t size,
 	return 1;
 }
 
+/* vaddr lies in the pool's CPU mapping. */
+static bool mem_contains(const struct dmapool_machine *m,
+			 const struct dma_coherent_mem *mem, const void *vaddr)
+{
+	const uint8_t *p = vaddr, *base = mem->virt_base;
+
+	return p && p >= base && p < base + (mem->pages << m->prof.page_shift);
+}
+
 static int release_from_coherent(struct dmapool_machine *m,
 				 struct dma_coherent_mem *mem, unsigned order,
 				 void *vaddr)
 {
 	uint8_t *p = vaddr, *base = mem->virt_base;
 
-	if (p >= base && p < base + (mem->pages << m->prof.page_shift)) {
+	if (mem_contains(m, mem, vaddr)) {
 		uint64_t page = (uint64_t)(p - base) >> m->prof.page_shift;
 
 		pthread_mutex_lock(&mem->lock);
@@ -305,13 +314,7 @@ static int release_from_coherent(struct dmapool_machine *m,
 
 bool dev_coherent_contains(const struct device *dev, const void *vaddr)
 {
-	const struct dma_coherent_mem *mem = dev->dma_mem;
-	const uint8_t *p = vaddr, *base;
-
-	if (!mem || !p)
-		return false;
-	base = mem->virt_base;
-	return p >= base && p < base + (mem->pages << dev->m->prof.page_shift);
+	return dev->dma_mem && mem_contains(dev->m, dev->dma_mem, vaddr);
 }
 
 int dma_release_from_dev_coherent(struct device *dev, unsigned order, void *vaddr)

@@ -272,20 +272,6 @@ static uint64_t pt_unmap(struct iommu_domain *dom, uint64_t iova, uint64_t size,
 	return done;
 }
 
-/* Pages mapped from iova on, up to size bytes, before the first hole. */
-static uint64_t pt_count_mapped(struct iommu_domain *dom, uint64_t iova, uint64_t size)
-{
-	uint64_t g = dom->granule, n = 0;
-
-	for (uint64_t done = 0; done < size && iova + done >= iova; done += g, n++) {
-		uint64_t *s = pt_slot(dom, iova + done, false, NULL);
-
-		if (!s || !(*s & PTE_VALID))
-			break;
-	}
-	return n;
-}
-
 static uint64_t pt_lookup(struct iommu_domain *dom, uint64_t iova)
 {
 	uint64_t *s = pt_slot(dom, iova, false, NULL);
@@ -1059,9 +1045,10 @@ static void dma_unmap_i(struct device *dev, dma_addr_t dma, size_t size,
 		(size + off + g - 1) & ~(g - 1);
 	pthread_mutex_lock(&dom->lock);
 	if (dom->type == DOM_DMA_FQ) {
-		/* as many saved entries as pages will go: never in proportion
-		 * to a size the driver made up */
-		uint64_t n = pt_count_mapped(dom, iova, len);
+		/* no more saved entries than pages the domain maps (each one
+		 * unmapped lowers pt_mapped): never in proportion to a size
+		 * the driver made up */
+		uint64_t n = len / g < dom->pt_mapped ? len / g : dom->pt_mapped;
 
 		save = calloc(n ? n : 1, sizeof(*save));
 	}
