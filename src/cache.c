@@ -447,12 +447,14 @@ static void cache_maintain(struct dmapool_machine *m, struct device *dev,
 		uint64_t l0 = (pa - b->base) >> b->lshift;
 		uint64_t l1 = (pa + size - b->base + L - 1) >> b->lshift;
 
+		line_traffic_begin();
 		if (m->prof.cache_stress && dev && !for_device)
 			evict_range(&c, b, l0, l1);
 		if (op == DMAPOOL_CACHE_CLEAN)
 			clean_lines(&c, b, l0, l1);
 		else
 			inval_lines(&c, b, pa, pa + size, op == DMAPOOL_CACHE_FLUSH);
+		line_traffic_end();
 	}
 	pthread_mutex_unlock(&m->cache_lock);
 	emit_all(&c);
@@ -571,6 +573,7 @@ void cache_dev_access(struct device *dev, const struct dbg_entry *e,
 		pthread_mutex_unlock(&m->cache_lock);
 		return;
 	}
+	line_traffic_begin();
 	while (done < len) {
 		phys_addr_t p = pa + done;
 		uint64_t off = p - b->base;
@@ -634,6 +637,7 @@ void cache_dev_access(struct device *dev, const struct dbg_entry *e,
 		}
 		done += n;
 	}
+	line_traffic_end();
 	pthread_mutex_unlock(&m->cache_lock);
 	emit_all(&c);
 }
@@ -653,11 +657,13 @@ void cache_check_stale(struct device *dev, const struct dbg_entry *e,
 	ctx_init(&c, m, dev, e, pa, size, false);
 	L = (size_t)1 << b->lshift;
 	pthread_mutex_lock(&m->cache_lock);
+	line_traffic_begin();
 	for (uint64_t l = (pa - b->base) >> b->lshift;
 	     l < (pa + size - b->base + L - 1) >> b->lshift; l++)
 		if (stale_get(b, l) && !physmem_page_uncached(b, b->base + (l << b->lshift)))
 			acc_diff(&c.stale_cpu, b, l, b->dram + (l << b->lshift),
 				 b->snap + (l << b->lshift), 0, (unsigned)L);
+	line_traffic_end();
 	pthread_mutex_unlock(&m->cache_lock);
 	emit_all(&c);
 }

@@ -1212,6 +1212,32 @@ void arch_dma_free(struct device *dev, uint64_t size, void *cpu,
 bool dev_warn_once_i(struct device *dev, bool *flag, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/*
+ * Hardware line traffic.  The cache model copies whole lines between the
+ * CPU view and DRAM under the cache lock; a line may hold bytes another
+ * thread's driver code is storing to at that moment, exactly as on a real
+ * machine.  Under ThreadSanitizer those copies are the hardware's, not the
+ * program's: line_traffic_begin()/_end() (called with the cache lock
+ * held) tell it to ignore this thread's memory accesses in between.  The
+ * cache lock still orders the model's own state.  No-ops otherwise.
+ */
+#if defined(__SANITIZE_THREAD__)
+#define DMAPOOL_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define DMAPOOL_TSAN 1
+#endif
+#endif
+#ifdef DMAPOOL_TSAN
+void __tsan_ignore_thread_begin(void);
+void __tsan_ignore_thread_end(void);
+static inline void line_traffic_begin(void) { __tsan_ignore_thread_begin(); }
+static inline void line_traffic_end(void) { __tsan_ignore_thread_end(); }
+#else
+static inline void line_traffic_begin(void) {}
+static inline void line_traffic_end(void) {}
+#endif
+
 /* cache.c — arch_sync_dma_for_device / _for_cpu and the CPU's copies */
 enum dmapool_cache_op cache_op_for_device(const struct dmapool_profile *p,
 					  enum dma_data_direction dir);

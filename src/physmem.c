@@ -686,7 +686,9 @@ static void pin_range(struct dmapool_machine *m, phys_addr_t pa, size_t len,
 		else if (delta < 0 && b->ucnt[p]) {
 			if (--b->ucnt[p] == 0) {	/* back to normal memory */
 				pthread_mutex_lock(&m->cache_lock);
+				line_traffic_begin();
 				physmem_cpu_from_dram(b, p << shift, 1ULL << shift);
+				line_traffic_end();
 				pthread_mutex_unlock(&m->cache_lock);
 			}
 		}
