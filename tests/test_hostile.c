@@ -895,6 +895,10 @@ struct kind {
 	struct kind_stats st;
 };
 
+/* In the quick loop, one variant in QUICK_STRIDE runs (the same ones
+ * every time: the sample depends on nothing but the order). */
+#define QUICK_STRIDE	10
+
 static uint64_t seed_of(unsigned kind, unsigned base, unsigned idx)
 {
 	uint64_t x = 0x9e3779b97f4a7c15ULL * (kind + 1) ^
@@ -915,6 +919,8 @@ static void run_kind(struct kind *k, unsigned kno)
 		if (!given)
 			fail_msg("%s: fixture %s.dtb not given on the command line", k->name, *o);
 	}
+	unsigned seen = 0;
+
 	for (int bi = 0; bi < nbases; bi++) {
 		const struct base *b = &bases[bi];
 		bool take = !k->only;
@@ -931,6 +937,10 @@ static void run_kind(struct kind *k, unsigned kno)
 			void *buf;
 			int err;
 
+			/* the quick loop (tests/testutil.h): every
+			 * QUICK_STRIDE-th variant of each kind */
+			if (tu_quick() && seen++ % QUICK_STRIDE)
+				continue;
 			for (;;) {
 				buf = malloc(cap);
 				assert_non_null(buf);
@@ -2893,7 +2903,7 @@ static void test_summary(void **state)
 			      kinds[i].st.refused);
 	print_message("hostile: %u variants, %u loaded, %u refused (%u exact lines, %u refusals naming the node or argument) in %.2f s\n",
 		      total, loaded, refused, exact, subs, secs);
-	assert_true(total >= 500);
+	assert_true(total >= (tu_quick() ? 500 / QUICK_STRIDE : 500));
 	for (size_t i = 0; i < NKINDS; i++)
 		assert_true(kinds[i].st.total > 0);
 }

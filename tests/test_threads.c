@@ -692,6 +692,8 @@ static int group_setup(void **state)
 	mallopt(M_ARENA_MAX, 1);
 	if (s && *s)
 		run_seed = strtoull(s, NULL, 0);
+	if (tu_quick())		/* the quick loop (tests/testutil.h) */
+		ops_per_thread = 300;
 	if (n && *n)
 		ops_per_thread = (unsigned)strtoul(n, NULL, 0);
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/dmapool-threads-XXXXXX");

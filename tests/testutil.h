@@ -41,6 +41,21 @@ static inline bool lines_have_prefix(const struct lines *l, const char *pfx)
 	return false;
 }
 
+/*
+ * The scale of the long-running tests.  `meson test` runs the default
+ * setup, "quick", which sets DMAPOOL_TEST_QUICK=1: the hygiene, hostile,
+ * fault and thread tests then run a deterministic sample of their full
+ * work, so the whole loop stays under 10 s with no test over 1 s (perf
+ * target P8).  `meson test --setup soak` (CI's run-tests), valgrind, and
+ * a test run by hand do the full work.
+ */
+static inline bool tu_quick(void)
+{
+	const char *s = getenv("DMAPOOL_TEST_QUICK");
+
+	return s && *s && strcmp(s, "0");
+}
+
 static inline void lines_free(struct lines *l)
 {
 	for (size_t i = 0; i < l->n; i++)
