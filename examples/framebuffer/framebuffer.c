@@ -1,18 +1,27 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later OR BSD-2-Clause */
 /*
- * framebuffer: dma_alloc_wc() memory drawn by the CPU and read by a
- * non-coherent display controller.  The CPU must draw through the pointer
- * dma_alloc_wc() returned: that mapping is not cached, so every pixel
- * lands in DRAM where the scan-out engine fetches it.
+ * framebuffer: the framebuffer of a display controller that has its own
+ * memory, a no-map "shared-dma-pool" reserved region named by the
+ * display's memory-region (kernel/dma/coherent.c).  The probe attaches the
+ * region with of_reserved_mem_device_init(); from then on dma_alloc_wc()
+ * takes the framebuffer from that pool (dma_alloc_from_dev_coherent), mapped
+ * write-combining, and never from anywhere else.  The CPU must draw through
+ * the pointer dma_alloc_wc() returned: that mapping is not cached, so every
+ * pixel lands in DRAM where the non-coherent scan-out engine fetches it.
+ *
+ * Left out: mode setting, the display's registers, double buffering, and
+ * the user mapping (dma_mmap_wc()) a DRM driver would offer.
  *
  * Built once per variant:
  *   (none)            the correct driver
- *   BUG_LINEAR_ALIAS  draws through the kernel's cacheable linear alias of
- *                     the same pages; the pixels stay in the CPU's cache
- *                     and the display shows whatever DRAM held
+ *   BUG_LINEAR_ALIAS  draws through the kernel's linear-map address of the
+ *                     pool (phys_to_virt of the DMA address); a no-map
+ *                     region has no linear mapping, so the kernel takes a
+ *                     data abort there, and the display never sees the pixels
  */
 #include <linux/dma-mapping.h>
 #include <linux/mm.h>
+#include <linux/of_reserved_mem.h>
 #include <linux/slab.h>
 
 #include "framebuffer.h"
@@ -25,6 +34,25 @@ struct fb {
 	unsigned int width, height, pitch;
 	u8 *screen;		/* where the driver draws */
 };
+
+int fb_dev_init(struct device *dev)
+{
+	int ret;
+
+	/* memory-region[0]: the shared-dma-pool becomes dev->dma_mem */
+	ret = of_reserved_mem_device_init(dev);
+	if (ret)
+		return ret;
+	ret = dma_set_mask_and_coherent(dev, DMA_BIT_MASK(32));
+	if (ret)
+		of_reserved_mem_device_release(dev);
+	return ret;
+}
+
+void fb_dev_exit(struct device *dev)
+{
+	of_reserved_mem_device_release(dev);
+}
 
 struct fb *fb_create(struct device *dev, unsigned int width,
 		     unsigned int height)
@@ -46,9 +74,10 @@ struct fb *fb_create(struct device *dev, unsigned int width,
 	}
 #ifdef BUG_LINEAR_ALIAS
 	/*
-	 * BUG: the linear-map address of the buffer, which is cacheable.
-	 * (It also takes the DMA address for the physical one, which holds
-	 * only on a bus without dma-ranges or IOMMU.)
+	 * BUG: the linear-map address of the buffer.  The pool is no-map:
+	 * the kernel has no linear mapping there at all.  (It also takes the
+	 * DMA address for the physical one, which holds only on a bus
+	 * without dma-ranges or IOMMU.)
 	 */
 	fb->screen = phys_to_virt(fb->dma);
 #else
@@ -68,6 +97,16 @@ void fb_destroy(struct fb *fb)
 dma_addr_t fb_dma(const struct fb *fb)
 {
 	return fb->dma;
+}
+
+void *fb_vaddr(const struct fb *fb)
+{
+	return fb->vaddr;
+}
+
+size_t fb_size(const struct fb *fb)
+{
+	return fb->size;
 }
 
 unsigned int fb_pitch(const struct fb *fb)
