@@ -1129,10 +1129,12 @@ static void sync_single_i(struct device *dev, dma_addr_t addr, size_t size,
 			dma_direct_sync_single_for_device(dev, addr, size, dir, d);
 		else
 			dma_direct_sync_single_for_cpu(dev, addr, size, dir, d);
-		dt_result(d, swiotlb_find_pool(dev, pa) ? swiotlb_backend_name(dev) : "direct",
-			  pa, addr, NULL, DMAPOOL_ATTR_NONE);
-		if (swiotlb_find_pool(dev, pa))
-			dt_result_phys(d, pa);
+		if (d) {	/* untraced: no pool lookups for the record */
+			dt_result(d, swiotlb_find_pool(dev, pa) ? swiotlb_backend_name(dev) : "direct",
+				  pa, addr, NULL, DMAPOOL_ATTR_NONE);
+			if (swiotlb_find_pool(dev, pa))
+				dt_result_phys(d, pa);
+		}
 	} else {
 		dt_result(d, "direct", dma_to_phys(dev, addr), addr, NULL,
 			  DMAPOOL_ATTR_NONE);
@@ -1442,8 +1444,15 @@ static void sync_sg(struct device *dev, struct scatterlist *sgl, int nelems,
 			if (e && dbg_streaming(e) && !for_device)
 				own(dev, e, false);
 		}
-		if (work)
+		if (work) {
+			/* the cache model's reports name the mapping: the
+			 * list's first DMA segment (one segment when the
+			 * IOVA range merged, as it usually does) */
+			cache_entry_ctx = sgl && sgl->dma_length ?
+				debug_find_start(dev, sgl->dma_address, DBG_SG) : NULL;
 			iommu_dma_sync_sg(dev, sgl, nelems, dir, for_device, d);
+			cache_entry_ctx = NULL;
+		}
 		for (sg = sgl; for_device && sg && sg->dma_length; sg = sg_next_i(sg)) {
 			struct dbg_entry *e = debug_find_start(dev, sg->dma_address, DBG_SG);
 

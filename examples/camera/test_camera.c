@@ -272,10 +272,10 @@ static bool all_zero(const u8 *p, size_t len)
 /*
  * No dma_sync_sgtable_for_cpu(): the CPU reads its cache, which still
  * holds the pages as alloc_page() zeroed them, not the frame the camera
- * wrote to DRAM: every frame reads as black.  (dma-direct's
- * dma_sync_single_for_device() would then report "cache-stale-cpu"; the
- * scatter-gather syncs of a device behind an IOMMU do not make that report
- * yet, so this test checks the data only: README.md.)
+ * wrote to DRAM: every frame reads as black.  dma_sync_sgtable_for_device()
+ * then finds the frame still behind the CPU's clean lines and reports
+ * "cache-stale-cpu" for each page, naming the camera and the mapping's
+ * IOVA.
  */
 static void cam_bug_no_sync_for_cpu(void **state)
 {
@@ -283,13 +283,26 @@ static void cam_bug_no_sync_for_cpu(void **state)
 	struct cam_hw hw;
 	struct camera *cam = start(m, &hw);
 	static u8 got[CAM_FRAME_SIZE];
+	struct dmapool_report r;
 
 	(void)state;
 	for (unsigned int n = 0; n < 2; n++) {
 		assert_int_equal(hw_capture(&hw), 0);	/* the frame is in DRAM */
 		cam_dequeue(cam, got);
 		assert_true(all_zero(got, CAM_FRAME_SIZE));
+		/* giving the buffer back finds the frame still hidden
+		 * behind the clean lines: one report per page synced */
+		assert_int_equal(dmapool_report_count_kind(m, "cache-stale-cpu"),
+				 (int)((n + 1) * CAM_PAGES));
+		assert_int_equal(dmapool_report_count(m), (int)((n + 1) * CAM_PAGES));
 	}
+	for (int i = 0; i < (int)(2 * CAM_PAGES); i++) {
+		assert_int_equal(dmapool_report_get(m, i, &r), 0);
+		assert_string_equal(r.device, "9060000.camera");
+		assert_int_equal(r.addr, 0xffff0000);	/* the mapping's IOVA */
+		assert_int_equal(r.size, CAM_FRAME_SIZE);
+	}
+	printf("report: %s\n", r.text);
 	cam_destroy(cam);
 	release_frag();
 }
