@@ -1,60 +1,24 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later OR BSD-2-Clause */
 /*
- * Helpers the benchmarks share: the clock, a comparison for qsort, the
- * malloc(64)+free baseline, and
- * the bench machine: 2 GiB of RAM at 0x40000000 and one device "dev@0",
- * coherent unless asked otherwise, booted with the given command line.
+ * Helpers the benchmark modules share: the bench machine, 2 GiB of RAM at
+ * 0x40000000 and one device "dev@0", coherent unless asked otherwise,
+ * booted with the given command line, compiled from a small source tree.
  */
 #ifndef DMAPOOL_BENCHUTIL_H
 #define DMAPOOL_BENCHUTIL_H
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <dmapool.h>
 
-static inline double now_ns(void)
+/* A mkstemp() template in $TMPDIR (else the system's temporary directory). */
+static inline void bench_tmp_template(char *buf, size_t len)
 {
-	struct timespec ts;
+	const char *dir = getenv("TMPDIR");
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-static inline int cmp_d(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/*
- * P3's and P4's baseline: glibc malloc(64) + free in bench_dmapool's P1
- * 64 B batch pattern (BENCH_MALLOC_N allocated, then all freed, in
- * allocation order); ns per pair.
- */
-#define BENCH_MALLOC_N	8192u
-
-static inline double bench_malloc64_pairs(unsigned rounds)
-{
-	static void *ptrs[BENCH_MALLOC_N];
-	double t0 = now_ns();
-
-	for (unsigned r = 0; r < rounds; r++) {
-		for (unsigned i = 0; i < BENCH_MALLOC_N; i++) {
-			ptrs[i] = malloc(64);
-			if (__builtin_expect(!ptrs[i], 0)) {
-				fprintf(stderr, "bench: malloc(64) failed\n");
-				exit(1);
-			}
-			__asm__ volatile("" : : "r"(ptrs[i]) : "memory");
-		}
-		for (unsigned i = 0; i < BENCH_MALLOC_N; i++)
-			free(ptrs[i]);
-	}
-	return (now_ns() - t0) / ((double)BENCH_MALLOC_N * rounds);
+	snprintf(buf, len, "%s/dmapool-benchXXXXXX", dir && *dir ? dir : P_tmpdir);
 }
 
 /* The bench machine with bootargs, dev@0 coherent or not (no
@@ -71,12 +35,12 @@ static inline int bench_load_dev(const char *bootargs, int coherent,
 		"	memory@40000000 { device_type = \"memory\"; reg = <0x0 0x40000000 0x0 0x80000000>; };\n"
 		"	dev@0 { compatible = \"bench,dev\";%s };\n"
 		"};\n";
-	char path[] = "/tmp/dmapool-benchXXXXXX";
-	char dts[64];
+	char path[512], dts[600];
 	FILE *f;
 	int fd, err;
 
 	*out = NULL;
+	bench_tmp_template(path, sizeof(path));
 	fd = mkstemp(path);
 	if (fd < 0)
 		return -5;

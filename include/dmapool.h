@@ -398,6 +398,73 @@ DMAPOOL_API char *dmapool_decision_text(const struct dmapool_decision *d);
 DMAPOOL_API char *dmapool_decision_json(const struct dmapool_decision *d);
 
 /*
+ * The decision trees as data (docs/decision-tree.md): one table of stages
+ * per call.  A stage of kind DMAPOOL_STAGE_STEP is what a trace step
+ * records: its `stage` equals steps[].stage and steps[].func is one of the
+ * space-separated words of `funcs`.  The entry is where every path starts,
+ * the backend leaves carry the decision's backend name in `stage`, and the
+ * DMAPOOL_STAGE_ANY stages may follow any stage (no edges).  Edges go
+ * from a stage to the ones that may come next, labelled with the
+ * condition; a self edge means the stage may repeat.
+ */
+enum dmapool_tree {
+	DMAPOOL_TREE_ALLOC,	/* dma_alloc_attrs(), op "alloc" */
+	DMAPOOL_TREE_FREE,	/* dma_free_attrs(), op "free" */
+	DMAPOOL_TREE_MAP,	/* dma_map_single/page_attrs(), op "map" */
+	DMAPOOL_TREE_COUNT
+};
+
+enum dmapool_stage_kind {
+	DMAPOOL_STAGE_ENTRY,	/* the API call */
+	DMAPOOL_STAGE_STEP,	/* a stage the trace records */
+	DMAPOOL_STAGE_BACKEND,	/* a leaf: the backend */
+	DMAPOOL_STAGE_ANY,	/* may follow any stage */
+};
+
+#define DMAPOOL_STAGE_MAX_NEXT	10
+
+struct dmapool_stage_edge {
+	const char *to;		/* id of the next stage; NULL ends the list */
+	const char *label;	/* the condition that leads there ("" = always) */
+};
+
+struct dmapool_stage {
+	const char *id;		/* unique within its tree */
+	enum dmapool_stage_kind kind;
+	const char *stage;	/* trace stage name, or the backend of a leaf */
+	const char *funcs;	/* steps[].func values it records, space-separated */
+	const char *kfunc;	/* the kernel function it models */
+	const char *kfile;	/* the kernel source file ("-": none) */
+	const char *file;	/* the file of libdmapool that does it */
+	const char *desc;	/* one line */
+	struct dmapool_stage_edge next[DMAPOOL_STAGE_MAX_NEXT];
+};
+
+/* The stages of tree t and their number; NULL (and *n = 0) for a bad t. */
+DMAPOOL_API const struct dmapool_stage *dmapool_decision_stages(enum dmapool_tree t,
+							       size_t *n);
+/* "alloc", "free", "map"; NULL for a bad t. */
+DMAPOOL_API const char *dmapool_tree_name(enum dmapool_tree t);
+/* The tree of a decision's op, -ENOENT for an op without one. */
+DMAPOOL_API int dmapool_tree_for_op(const char *op);
+/* Index of the stage with that id in tree t, or -ENOENT / -EINVAL. */
+DMAPOOL_API int dmapool_stage_index(enum dmapool_tree t, const char *id);
+/* The step is one the stage records. */
+DMAPOOL_API bool dmapool_stage_matches(const struct dmapool_stage *s,
+				       const struct dmapool_decision_step *st);
+/*
+ * Lay decision d on tree t: step_node[i] (d->nsteps entries) gets the
+ * index of the stage of steps[i], following the edges from the entry
+ * (the first successor that matches), and *leaf the backend leaf of the
+ * latest visited stage with an edge to it.  0 on success; -ENOENT when a
+ * step follows no edge (step_node[] is -1 from that step on) or no
+ * visited stage leads to the backend (*leaf = -1); -EINVAL for bad
+ * arguments.
+ */
+DMAPOOL_API int dmapool_decision_walk(const struct dmapool_decision *d,
+				      enum dmapool_tree t, int *step_node, int *leaf);
+
+/*
  * Run every "libdmapool,probe" node of the tree, in tree order, as the
  * oracle's dmaprobe.ko does (probe,dma-bits, memory-region attach,
  * probe,ops 1/2/3/9).  The lines go to the machine's log.  Returns the
@@ -436,6 +503,58 @@ DMAPOOL_API int dmapool_pool_stats(const struct dma_pool *pool, size_t *active,
  */
 DMAPOOL_API int dmapool_machine_check(struct dmapool_machine *m, char *why,
 				      size_t len);
+
+/*
+ * The physical memory map and what is in use in it, as the kernel's
+ * debugfs and sysfs views show it (/proc/iomem, debug/cma/<area>/bitmap,
+ * debug/swiotlb/io_tlb_used...).  One entry per RAM bank ("ram"), the
+ * kernel image ("kernel"), each reserved-memory region (kinds as inspect
+ * names them: "dma-pool", "global-pool", "cma", "default-cma",
+ * "restricted", "plain", "failed"), each CMA area that is not a region
+ * ("cma"/"default-cma": cma=), the global coherent pool when it is not a
+ * region ("global-pool"), the default SWIOTLB pool ("swiotlb"), each chunk
+ * of the atomic pools ("atomic") and each populated zone of the buddy
+ * allocator ("zone"), in that order.
+ *
+ * tracked: a live allocator stands behind the entry, and used / runs are
+ * its allocations, read under its lock: pages of a coherent pool's or a
+ * CMA area's bitmap, 2 KiB slots of a SWIOTLB pool, pages of an atomic
+ * pool chunk.  A per-device pool is tracked once a device has attached it.
+ * A zone is a total only (no runs): used is its span minus the buddy's
+ * free pages (reserved memory, CMA and the kernel count as used).
+ */
+struct dmapool_usage_run {
+	uint64_t start;		/* physical address */
+	uint64_t size;		/* bytes */
+};
+
+struct dmapool_region_usage {
+	const char *name;	/* node name, CMA area name, "default", zone name... */
+	const char *kind;	/* see above */
+	uint64_t base, size;	/* physical extent; size 0: not placed */
+	bool nomap;		/* a no-map region (not in the linear map) */
+	bool tracked;
+	bool from_cma;		/* atomic pool chunk carved from a CMA area */
+	const char *pool;	/* atomic chunks: "GFP_KERNEL|GFP_DMA"...; else NULL */
+	uint64_t unit;		/* allocation granule in bytes (0 untracked) */
+	uint64_t used;		/* bytes in use */
+	size_t nruns;
+	const struct dmapool_usage_run *runs;	/* used ranges, address order */
+	size_t ndevices;
+	const char *const *devices;	/* dev_name() of the devices whose
+					 * memory-region names this region */
+};
+
+/*
+ * Fill *out with *n entries: one block the caller frees with free() (the
+ * strings belong to the machine and live as long as it does).  Returns 0,
+ * -EINVAL for a NULL argument or -ENOMEM.  As dmapool_machine_check(),
+ * each structure is read under its own lock; pools must not be created
+ * or destroyed meanwhile.
+ */
+DMAPOOL_API int dmapool_region_usage(struct dmapool_machine *m,
+				     struct dmapool_region_usage **out,
+				     size_t *n);
 
 /* Name of a negative errno returned by this library. */
 DMAPOOL_API const char *dmapool_strerror(int err);

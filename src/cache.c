@@ -421,6 +421,68 @@ static void inval_lines(struct cache_ctx *c, struct pm_bank *b, phys_addr_t pa,
 	}
 }
 
+/*
+ * A clean of lines the CPU and the devices never touched is a no-op:
+ * such pages are holes in both memfds, zero in both views, and copying
+ * them would only make the host allocate them.  Large cleans (the
+ * arch_dma_prep_coherent() of fresh pages, as every atomic pool's at
+ * boot) ask the host which pages exist (mincore(), one call per 16 MiB
+ * and view) and clean only the runs where either view has a page or a
+ * line is stale.  The result is the same as cleaning every line.
+ */
+#define CLEAN_PROBE_MIN		(64u << 10)
+#define CLEAN_PROBE_PAGES	4096u
+
+static void clean_probed(struct cache_ctx *c, struct pm_bank *b, uint64_t l0,
+			 uint64_t l1)
+{
+	const size_t HP = 4096;
+	const unsigned per_hp = (unsigned)(HP >> b->lshift);
+	unsigned char vc[CLEAN_PROBE_PAGES], vd[CLEAN_PROBE_PAGES];
+	uint64_t off0 = (l0 << b->lshift) & ~(uint64_t)(HP - 1);
+	uint64_t off1 = l1 << b->lshift;
+
+	if (!per_hp || (uintptr_t)b->cview % HP || (uintptr_t)b->dram % HP) {
+		clean_lines(c, b, l0, l1);
+		return;
+	}
+	while (off0 < off1) {
+		uint64_t len = off1 - off0, run = UINT64_MAX;
+		size_t np;
+
+		if (len > (uint64_t)CLEAN_PROBE_PAGES * HP)
+			len = (uint64_t)CLEAN_PROBE_PAGES * HP;
+		np = (size_t)((len + HP - 1) / HP);
+		if (mincore(b->cview + off0, np * HP, vc) ||
+		    mincore(b->dram + off0, np * HP, vd)) {
+			uint64_t from = off0 >> b->lshift;
+
+			clean_lines(c, b, from > l0 ? from : l0, l1);
+			return;
+		}
+		for (size_t i = 0; i <= np; i++) {
+			uint64_t pl0 = (off0 + i * HP) >> b->lshift, pl1 = pl0 + per_hp;
+			bool need = false;
+
+			if (i < np) {
+				need = (vc[i] & 1) || (vd[i] & 1);
+				for (uint64_t l = pl0; !need && l < pl1; l++)
+					need = stale_get(b, l);
+			}
+			if (need && run == UINT64_MAX)
+				run = pl0;
+			if (!need && run != UINT64_MAX) {
+				uint64_t a = run > l0 ? run : l0, z = pl0 < l1 ? pl0 : l1;
+
+				if (a < z)
+					clean_lines(c, b, a, z);
+				run = UINT64_MAX;
+			}
+		}
+		off0 += np * HP;
+	}
+}
+
 /* The cache layer: one maintenance operation on [pa, pa + size). */
 static void cache_maintain(struct dmapool_machine *m, struct device *dev,
 			   enum dmapool_cache_op op, phys_addr_t pa, size_t size,
@@ -431,14 +493,19 @@ static void cache_maintain(struct dmapool_machine *m, struct device *dev,
 
 	if (op == DMAPOOL_CACHE_NONE || !size)
 		return;
-	__atomic_fetch_add(&m->cache_ops[op], 1, __ATOMIC_RELAXED);
-	__atomic_fetch_add(&m->cache_bytes[op], size, __ATOMIC_RELAXED);
 	b = physmem_bank(m, pa, size);
-	if (!b)
-		return;			/* outside RAM: nothing cached */
 	ctx_init(&c, m, dev, dev ? cache_entry_ctx : NULL, pa, size, for_device);
 	pthread_mutex_lock(&m->cache_lock);
-	if (!snap_ready(b)) {
+	/* counted under the cache lock, every writer holds it: plain atomic
+	 * stores, no locked read-modify-write (dmapool_cache_ops() reads
+	 * them unlocked) */
+	__atomic_store_n(&m->cache_ops[op],
+			 __atomic_load_n(&m->cache_ops[op], __ATOMIC_RELAXED) + 1,
+			 __ATOMIC_RELAXED);
+	__atomic_store_n(&m->cache_bytes[op],
+			 __atomic_load_n(&m->cache_bytes[op], __ATOMIC_RELAXED) + size,
+			 __ATOMIC_RELAXED);
+	if (!b || !snap_ready(b)) {	/* outside RAM: nothing cached */
 		pthread_mutex_unlock(&m->cache_lock);
 		return;
 	}
@@ -450,7 +517,9 @@ static void cache_maintain(struct dmapool_machine *m, struct device *dev,
 		line_traffic_begin();
 		if (m->prof.cache_stress && dev && !for_device)
 			evict_range(&c, b, l0, l1);
-		if (op == DMAPOOL_CACHE_CLEAN)
+		if (op == DMAPOOL_CACHE_CLEAN && size >= CLEAN_PROBE_MIN)
+			clean_probed(&c, b, l0, l1);
+		else if (op == DMAPOOL_CACHE_CLEAN)
 			clean_lines(&c, b, l0, l1);
 		else
 			inval_lines(&c, b, pa, pa + size, op == DMAPOOL_CACHE_FLUSH);

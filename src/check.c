@@ -15,8 +15,10 @@
  *   dma_pools                                        free list length + nr_active == blocks,
  *                                                    and the in-use bits == nr_active
  *   DMA-API debugging                                each device's entry count vs its tree
- *                                                    and its hash; the active-cacheline count
- *                                                    vs the table's occupied slots
+ *                                                    (with its pending list) and its hash;
+ *                                                    the active-cacheline count vs the
+ *                                                    table's occupied slots; the free-entry
+ *                                                    count vs the free list's length
  *
  * Each structure is read under its own lock, one at a time (the dma_pool
  * list lock is held over each pool's lock), so the check can run while
@@ -226,6 +228,14 @@ static int swiotlb_pool(struct ck *c, struct io_tlb_pool *p, const char *name)
 				    (unsigned long long)p->area_nslabs);
 		}
 	}
+	{
+		char why[160];
+
+		if (swiotlb_check(p, why, sizeof(why))) {
+			pthread_mutex_unlock(&p->lock);
+			return fail(c, "SWIOTLB pool %s: %s", name, why);
+		}
+	}
 	pthread_mutex_unlock(&p->lock);
 	return 0;
 }
@@ -307,6 +317,12 @@ static int check_debug(struct ck *c, struct dmapool_machine *m)
 	debug_cln_acct(m, &kept, &counted);
 	if (kept != counted)
 		fail(c, "DMA-API debug active-cacheline table: %zu lines counted, %zu slots in use",
+		     kept, counted);
+	if (c->err)
+		return c->err;
+	debug_free_acct(m, &kept, &counted);
+	if (kept != counted)
+		fail(c, "DMA-API debug free entries: %zu counted, %zu on the free list",
 		     kept, counted);
 	return c->err;
 }

@@ -198,6 +198,17 @@ void dma_coherent_mem_acct(struct dma_coherent_mem *mem, uint64_t *pages,
 	pthread_mutex_unlock(&mem->lock);
 }
 
+/* debugfs.c: fn sees the pool's start, pages and bitmap under its lock. */
+void dma_coherent_mem_read(struct dma_coherent_mem *mem,
+			   void (*fn)(void *ctx, phys_addr_t base, uint64_t pages,
+				      const struct rbitmap *bm),
+			   void *ctx)
+{
+	pthread_mutex_lock(&mem->lock);
+	fn(ctx, mem->phys_base, mem->pages, mem->bitmap);
+	pthread_mutex_unlock(&mem->lock);
+}
+
 /* ------------------------------------------------------------------ */
 /* Allocation: __dma_alloc_from_coherent and friends */
 

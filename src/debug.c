@@ -4,13 +4,25 @@
  * the entry tracking of kernel/dma/debug.c, which Debian's kernel does not
  * build but libdmapool always runs).
  *
- * Each device keeps its entries in a treap ordered by DMA address (ties
+ * Each device keeps its entries in an exact-address hash (unmap, free,
+ * dma_mapping_error(): O(1)) and in a treap ordered by DMA address (ties
  * broken by a sequence number, so the same address may be mapped twice)
  * and augmented with the largest end address of each subtree: finding
  * the entries that contain an address is O(log n + k), which the device
- * model (device.c) and the syncs need, and insert/delete are O(log n).
- * Priorities come from a hash of the sequence number, so the shape — and
- * every result — is the same in every run.
+ * model (device.c) and the syncs need.  The treap is filled lazily: a new
+ * entry waits on the device's pending list (O(1) in and out) and enters
+ * the treap only when a containment query or a walk needs the order, so
+ * a map + unmap that nothing queries in between never touches it.
+ * Priorities come from a hash of the sequence number, so the treap's
+ * shape — unique for a set of keys and priorities, whatever the order of
+ * insertion — and every result are the same in every run.
+ *
+ * Entries are fixed-size and come from the machine's slabs of entries
+ * (chunks of 32 up to 4,096, taken from the heap as needed and given
+ * back when the machine is destroyed) through a free list, as the
+ * kernel's preallocated dma_debug_entries: a steady-state map + unmap
+ * makes no heap call.  Taking an entry still counts as an allocation for
+ * fail_nth (fault.c), so the N-th allocation fails as before.
  *
  * An entry also carries the ownership state of a streaming mapping: the
  * device owns it after map and sync_for_device, the CPU after
@@ -22,9 +34,10 @@
  * at driver release (dmapool_device_release), err_printk()'s counting,
  * first-error mode and driver filter.
  *
- * Left out: the "Mapped at:" stack traces, the preallocated entry pool
- * and its "out of memory - disabling" (an entry that cannot be allocated
- * fails the mapping instead), zero-length mappings (not tracked), and
+ * Left out: the "Mapped at:" stack traces, the entry pool's fixed size
+ * and its "out of memory - disabling" (the slabs grow; an entry that
+ * cannot be allocated fails the mapping instead), zero-length mappings
+ * (not tracked), and
  * the dma_debug= / dma_debug_driver= boot arguments (native switches
  * instead).
  */
@@ -32,7 +45,94 @@
 
 #include "internal.h"
 
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/asan_interface.h>
+#define ENTRY_POISON(e)		ASAN_POISON_MEMORY_REGION((e), sizeof(*(e)))
+#define ENTRY_UNPOISON(e)	ASAN_UNPOISON_MEMORY_REGION((e), sizeof(*(e)))
+#else
+#define ENTRY_POISON(e)		((void)(e))
+#define ENTRY_UNPOISON(e)	((void)(e))
+#endif
+
 #define PRIO(x) mix64((x)->seq)
+
+/* ---- the entries' slabs and free list (m->dbg_lock) ---- */
+
+#define CHUNK_MIN	32u
+#define CHUNK_MAX	4096u
+
+struct dbg_chunk {
+	struct dbg_chunk *next;
+	size_t n;
+	struct dbg_entry e[];
+};
+
+/* A free entry, or a new chunk's worth on the free list; NULL when the
+ * heap (or fail_nth) says no.  One fail_nth count per entry either way. */
+static struct dbg_entry *entry_get(struct dmapool_machine *m)
+{
+	struct dbg_entry *e = m->dbg_free;
+
+	if (e) {
+		if (fault_fire())
+			return NULL;
+		ENTRY_UNPOISON(e);
+		m->dbg_free = e->hnext;
+		m->dbg_nfree--;
+		return e;
+	} else {
+		size_t n = m->dbg_chunks ? m->dbg_chunks->n * 2 : CHUNK_MIN;
+		struct dbg_chunk *c;
+
+		if (n > CHUNK_MAX)
+			n = CHUNK_MAX;
+		c = malloc(sizeof(*c) + n * sizeof(c->e[0]));
+		if (!c)
+			return NULL;
+		c->n = n;
+		c->next = m->dbg_chunks;
+		m->dbg_chunks = c;
+		/* the rest in address order: the first taken is the lowest */
+		for (size_t i = n - 1; i >= 1; i--) {
+			c->e[i].hnext = m->dbg_free;
+			m->dbg_free = &c->e[i];
+			ENTRY_POISON(&c->e[i]);
+		}
+		m->dbg_nfree += n - 1;
+		return &c->e[0];
+	}
+}
+
+static void entry_put(struct dmapool_machine *m, struct dbg_entry *e)
+{
+	e->hnext = m->dbg_free;
+	m->dbg_free = e;
+	m->dbg_nfree++;
+	ENTRY_POISON(e);
+}
+
+/* ---- the pending list: live entries not yet in the treap ---- */
+
+static void pend_add(struct device *dev, struct dbg_entry *e)
+{
+	e->in_tree = false;
+	e->l = NULL;
+	e->r = dev->dbg_pend;
+	if (dev->dbg_pend)
+		dev->dbg_pend->l = e;
+	dev->dbg_pend = e;
+}
+
+static void pend_del(struct device *dev, struct dbg_entry *e)
+{
+	if (e->l)
+		e->l->r = e->r;
+	else
+		dev->dbg_pend = e->r;
+	if (e->r)
+		e->r->l = e->l;
+	e->l = e->r = NULL;
+}
 
 static uint64_t end_of(const struct dbg_entry *e)
 {
@@ -214,6 +314,21 @@ static void erase_it(struct dbg_entry **root, struct dbg_entry *e)
 	}
 }
 
+/* Under dbg_lock: move dev's pending entries into its treap. */
+static void flush_locked(struct device *dev)
+{
+	struct dbg_entry *e, *next;
+
+	for (e = dev->dbg_pend; e; e = next) {
+		next = e->r;
+		e->l = e->r = NULL;
+		e->in_tree = true;
+		e->max_end = end_of(e);
+		insert_it(&dev->dbg_root, e);
+	}
+	dev->dbg_pend = NULL;
+}
+
 static int cln_add_locked(struct dmapool_machine *m, struct dbg_entry *e);
 static void cln_report(struct device *dev, struct dbg_entry *e,
 		       unsigned long attrs, int overlap);
@@ -223,28 +338,44 @@ struct dbg_entry *debug_add(struct device *dev, const struct dbg_entry *tmpl,
 			    unsigned long attrs)
 {
 	struct dmapool_machine *m = dev->m;
-	struct dbg_entry *e = malloc(sizeof(*e));
+	struct dbg_entry *e;
 	int overlap;
 
-	if (!e)
-		return NULL;
-	*e = *tmpl;
-	e->l = e->r = NULL;
-	e->cln_tracked = false;
 	pthread_mutex_lock(&m->dbg_lock);
-	e->seq = ++m->dbg_seq;
-	e->max_end = end_of(e);
-	if (!h_insert(dev, e)) {
+	e = entry_get(m);
+	if (!e) {
 		pthread_mutex_unlock(&m->dbg_lock);
-		free(e);
 		return NULL;
 	}
-	insert_it(&dev->dbg_root, e);
+	*e = *tmpl;
+	e->cln_tracked = false;
+	e->unlinked = false;
+	e->seq = ++m->dbg_seq;
+	if (!h_insert(dev, e)) {
+		entry_put(m, e);
+		pthread_mutex_unlock(&m->dbg_lock);
+		return NULL;
+	}
+	pend_add(dev, e);
 	dev->dbg_n++;
 	overlap = cln_add_locked(m, e);
 	pthread_mutex_unlock(&m->dbg_lock);
 	cln_report(dev, e, attrs, overlap);
 	return e;
+}
+
+static void unlink_locked(struct device *dev, struct dbg_entry *e)
+{
+	if (e->unlinked)
+		return;
+	cln_del_locked(dev->m, e);
+	if (e->in_tree)
+		erase_it(&dev->dbg_root, e);
+	else
+		pend_del(dev, e);
+	h_remove(dev, e);
+	dev->dbg_n--;
+	e->unlinked = true;
 }
 
 void debug_unlink(struct device *dev, struct dbg_entry *e)
@@ -254,22 +385,21 @@ void debug_unlink(struct device *dev, struct dbg_entry *e)
 	if (!e)
 		return;
 	pthread_mutex_lock(&m->dbg_lock);
-	if (!e->unlinked) {
-		cln_del_locked(m, e);
-		erase_it(&dev->dbg_root, e);
-		h_remove(dev, e);
-		dev->dbg_n--;
-		e->unlinked = true;
-	}
+	unlink_locked(dev, e);
 	pthread_mutex_unlock(&m->dbg_lock);
 }
 
 void debug_del(struct device *dev, struct dbg_entry *e)
 {
+	struct dmapool_machine *m;
+
 	if (!e)
 		return;
-	debug_unlink(dev, e);
-	free(e);
+	m = dev->m;
+	pthread_mutex_lock(&m->dbg_lock);
+	unlink_locked(dev, e);
+	entry_put(m, e);
+	pthread_mutex_unlock(&m->dbg_lock);
 }
 
 /* The entries containing a, in address order; calls fn until it says stop. */
@@ -317,6 +447,7 @@ struct dbg_entry *debug_find(struct device *dev, dma_addr_t a, size_t len,
 	struct best b = { a, len ? len : 1, type, NULL };
 
 	pthread_mutex_lock(&dev->m->dbg_lock);
+	flush_locked(dev);
 	stab(dev->dbg_root, a, pick, &b);
 	pthread_mutex_unlock(&dev->m->dbg_lock);
 	return b.e;
@@ -363,6 +494,7 @@ void debug_walk(struct device *dev, void (*fn)(struct dbg_entry *, void *),
 		void *ctx)
 {
 	pthread_mutex_lock(&dev->m->dbg_lock);
+	flush_locked(dev);
 	walk(dev->dbg_root, fn, ctx);
 	pthread_mutex_unlock(&dev->m->dbg_lock);
 }
@@ -406,13 +538,13 @@ static void collect_one(struct dbg_entry *e, void *ctx)
 		c->v[c->n++] = e;
 }
 
-static void free_tree(struct dbg_entry *t)
+static void free_tree(struct dmapool_machine *m, struct dbg_entry *t)
 {
 	if (!t)
 		return;
-	free_tree(t->l);
-	free_tree(t->r);
-	free(t);
+	free_tree(m, t->l);
+	free_tree(m, t->r);
+	entry_put(m, t);
 }
 
 static void undo_state(struct dbg_entry *t, void *ctx)
@@ -446,7 +578,8 @@ void debug_release_device(struct device *dev)
 	}
 	debug_walk(dev, undo_state, dev);
 	pthread_mutex_lock(&dev->m->dbg_lock);
-	free_tree(dev->dbg_root);
+	flush_locked(dev);
+	free_tree(dev->m, dev->dbg_root);
 	dev->dbg_root = NULL;
 	free(dev->dbg_hash);
 	dev->dbg_hash = NULL;
@@ -478,11 +611,29 @@ void debug_acct(struct device *dev, size_t *kept, size_t *in_tree,
 	pthread_mutex_lock(&dev->m->dbg_lock);
 	*kept = dev->dbg_n;
 	*in_tree = tree_size(dev->dbg_root);
+	for (const struct dbg_entry *x = dev->dbg_pend; x; x = x->r)
+		(*in_tree)++;
 	for (size_t i = 0; i < dev->dbg_hcap; i++)
 		for (const struct dbg_entry *x = dev->dbg_hash[i]; x; x = x->hnext)
 			h++;
 	*in_hash = h;
 	pthread_mutex_unlock(&dev->m->dbg_lock);
+}
+
+void debug_free_acct(struct dmapool_machine *m, size_t *kept, size_t *listed)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(&m->dbg_lock);
+	*kept = m->dbg_nfree;
+	for (struct dbg_entry *x = m->dbg_free, *nx; x; x = nx) {
+		ENTRY_UNPOISON(x);
+		nx = x->hnext;
+		ENTRY_POISON(x);
+		n++;
+	}
+	*listed = n;
+	pthread_mutex_unlock(&m->dbg_lock);
 }
 
 void debug_cln_acct(struct dmapool_machine *m, size_t *kept, size_t *counted)
@@ -887,6 +1038,16 @@ bool debug_in_rodata(const void *p)
 
 void debug_free_all(struct dmapool_machine *m)
 {
+	for (struct dbg_chunk *c = m->dbg_chunks, *nc; c; c = nc) {
+		nc = c->next;
+#ifdef __SANITIZE_ADDRESS__
+		ASAN_UNPOISON_MEMORY_REGION(c->e, c->n * sizeof(c->e[0]));
+#endif
+		free(c);
+	}
+	m->dbg_chunks = NULL;
+	m->dbg_free = NULL;
+	m->dbg_nfree = 0;
 	free(m->cln.key);
 	memset(&m->cln, 0, sizeof(m->cln));
 	free(m->dbg_driver_filter);

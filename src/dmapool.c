@@ -23,7 +23,10 @@
  * CONFIG_SLUB_DEBUG_ON) the pool also poisons (0xa7 free, 0xa9 allocated)
  * and prints the kernel's dev_err lines; pointers the kernel prints with
  * %p (hashed there) are printed as the block's DMA address.
- * init_on_alloc (Debian's default) zeroes every block handed out.
+ * init_on_alloc (Debian's default) zeroes every block handed out (with
+ * fixed-size stores for the common small sizes).  A free looks up its
+ * chunk in the hash only when the DMA address is not in the chunk the
+ * previous free found (a batch of frees mostly stays in one chunk).
  *
  * Left out: NUMA nodes (dma_pool_create_node ignores the node), the sysfs
  * "pools" file, init_on_free.
@@ -61,6 +64,7 @@ struct dma_pool {
 	uint64_t *hkey;
 	uint32_t *hval;
 	size_t hcap, hcount;
+	long last_ci;			/* the chunk the last free found, or -1 */
 	bool managed;			/* dmam_pool_create() */
 	struct dma_pool *dev_next;	/* the device's pools, newest first */
 };
@@ -216,6 +220,7 @@ DMAPOOL_API struct dma_pool *dma_pool_create_node(const char *name,
 	p->boundary = boundary;
 	p->per_seg = boundary / size;
 	p->head = NO_BLOCK;
+	p->last_ci = -1;
 	/* pool_initialise_page()'s loop, counted once */
 	off = 0;
 	next_boundary = boundary;
@@ -342,6 +347,27 @@ void dmapool_release_device(struct device *dev)
 /* ------------------------------------------------------------------ */
 /* allocation                                                          */
 
+/* init_on_alloc / __GFP_ZERO: the common sizes with inlined stores. */
+static inline void zero_block(uint8_t *b, size_t size)
+{
+	switch (size) {
+	case 16:
+		memset(b, 0, 16);
+		break;
+	case 32:
+		memset(b, 0, 32);
+		break;
+	case 64:
+		memset(b, 0, 64);
+		break;
+	case 128:
+		memset(b, 0, 128);
+		break;
+	default:
+		memset(b, 0, size);
+	}
+}
+
 static void hex_dump(struct device *dev, const uint8_t *data, size_t len)
 {
 	for (size_t off = 0; off < len; off += 16) {
@@ -462,7 +488,7 @@ DMAPOOL_API void *dma_pool_alloc(struct dma_pool *pool, gfp_t mem_flags,
 			memset(block, POOL_POISON_ALLOCATED, pool->size);
 	}
 	if (m->init_on_alloc || (mem_flags & __GFP_ZERO))
-		memset(block, 0, pool->size);
+		zero_block(block, pool->size);
 	return block;
 }
 
@@ -478,7 +504,12 @@ DMAPOOL_API void dma_pool_free(struct dma_pool *pool, void *vaddr, dma_addr_t dm
 	dev = pool->dev;
 	m = dev->m;
 	pthread_mutex_lock(&pool->lock);
-	ci = chunk_of(pool, dma, m->prof.page_shift);
+	ci = pool->last_ci;
+	if (ci < 0 || dma - pool->chunks[ci].dma >= pool->allocation) {
+		ci = chunk_of(pool, dma, m->prof.page_shift);
+		if (ci >= 0)
+			pool->last_ci = ci;
+	}
 	if (ci < 0) {
 		pthread_mutex_unlock(&pool->lock);
 		if (m->prof.dmapool_debug)

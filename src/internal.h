@@ -593,6 +593,9 @@ phys_addr_t swiotlb_alloc(struct device *dev, size_t size,
 bool swiotlb_free(struct device *dev, phys_addr_t pa, size_t size);
 /* Slots in use in a pool (mem_used). */
 uint64_t swiotlb_used(struct io_tlb_pool *p);
+/* The slot search's summaries (free masks, max tree) agree with each
+ * other (p->lock held): 0, or -1 with the fault in msg. */
+int swiotlb_check(const struct io_tlb_pool *p, char *msg, size_t len);
 
 /* ------------------------------------------------------------------ */
 /* iova.c — one DMA domain's IOVA space (drivers/iommu/iova.c) */
@@ -771,6 +774,7 @@ struct device {
 	struct dma_pool *dma_pools;	/* dmapool.c, newest first */
 	const char *drv_name;	/* bound driver (static string) or NULL */
 	struct dbg_entry *dbg_root;	/* debug.c: live mappings (m->dbg_lock) */
+	struct dbg_entry *dbg_pend;	/* debug.c: live, not yet in the treap */
 	size_t dbg_n;
 	struct dbg_entry **dbg_hash;	/* debug.c: exact-address hash */
 	size_t dbg_hcap;
@@ -883,7 +887,7 @@ enum dbg_type { DBG_SINGLE, DBG_SG, DBG_COHERENT, DBG_NONCOHERENT, DBG_RESOURCE 
 enum dbg_map_err { MAP_ERR_NA, MAP_ERR_NOT_CHECKED, MAP_ERR_CHECKED };
 
 struct dbg_entry {
-	struct dbg_entry *l, *r;
+	struct dbg_entry *l, *r;	/* treap children; pending: prev, next */
 	struct dbg_entry *hnext;	/* debug.c: exact-address hash chain */
 	uint64_t seq, max_end;
 	dma_addr_t dma;
@@ -897,6 +901,7 @@ struct dbg_entry {
 	bool strict;		/* its pages are counted in pm_bank.sown */
 	bool cln_tracked;	/* counted in the active-cacheline table */
 	bool unlinked;		/* out of the device's tree (debug_unlink) */
+	bool in_tree;		/* in the treap, not on the pending list */
 };
 
 /* A mapping that changes hands (map, syncs): not a coherent allocation,
@@ -1043,6 +1048,9 @@ struct dmapool_machine {
 	struct arm_dma_state *arm;	/* arm_dma.c (profile "arm") */
 	pthread_mutex_t dbg_lock;	/* debug.c: every device's entries */
 	uint64_t dbg_seq;
+	struct dbg_entry *dbg_free;	/* debug.c: free entries (dbg_lock) */
+	size_t dbg_nfree;
+	struct dbg_chunk *dbg_chunks;	/* debug.c: the entries' slabs */
 	struct {			/* debug.c: active cachelines (dbg_lock) */
 		uint64_t *key;		/* line number + 1 | overlap << 61; 0 empty */
 		size_t cap, n;
@@ -1325,6 +1333,17 @@ void dma_coherent_mem_acct(struct dma_coherent_mem *mem, uint64_t *pages,
 int gen_pool_chunk_acct_sim(const struct gen_pool *gp, size_t i,
 			    phys_addr_t *phys, uint64_t *pages, uint64_t *weight,
 			    uint64_t *counted);
+/* debugfs.c (dmapool_region_usage): a coherent pool's start, pages and
+ * bitmap, seen by fn under the pool's lock; chunk i (newest first) of a
+ * gen_pool whose lock the caller holds, with its bitmap. */
+struct rbitmap;
+void dma_coherent_mem_read(struct dma_coherent_mem *mem,
+			   void (*fn)(void *ctx, phys_addr_t base, uint64_t pages,
+				      const struct rbitmap *bm),
+			   void *ctx);
+int gen_pool_chunk_bitmap_sim(const struct gen_pool *gp, size_t i,
+			      phys_addr_t *phys, uint64_t *pages,
+			      const struct rbitmap **bm);
 /* The same for the ARM atomic pool (profile "arm"), under its lock. */
 int arm_dma_pool_acct(struct dmapool_machine *m, size_t i, phys_addr_t *phys,
 		      uint64_t *pages, uint64_t *weight, uint64_t *counted);
@@ -1339,11 +1358,14 @@ void dma_pool_acct_each(struct device *dev,
 			void (*fn)(void *ctx, const char *name, size_t blocks,
 				   size_t active, size_t listed, size_t marked),
 			void *ctx);
-/* dev's live-entry count and the entries in its tree and its hash. */
+/* dev's live-entry count and the entries in its tree (with those still
+ * pending insertion) and its hash. */
 void debug_acct(struct device *dev, size_t *kept, size_t *in_tree,
 		size_t *in_hash);
 /* The active-cacheline table's count and its occupied slots. */
 void debug_cln_acct(struct dmapool_machine *m, size_t *kept, size_t *counted);
+/* The free-entry count and the free list's length. */
+void debug_free_acct(struct dmapool_machine *m, size_t *kept, size_t *listed);
 
 /* ------------------------------------------------------------------ */
 /* fault.c — fail_nth and forced failures */

@@ -186,6 +186,22 @@ int gen_pool_chunk_acct_sim(const struct gen_pool *gp, size_t i,
 	return 0;
 }
 
+int gen_pool_chunk_bitmap_sim(const struct gen_pool *gp, size_t i,
+			      phys_addr_t *phys, uint64_t *pages,
+			      const struct rbitmap **bm)
+{
+	const struct gp_chunk *c = gp ? gp->chunks : NULL;
+
+	while (c && i--)
+		c = c->next;
+	if (!c)
+		return -ENOENT;
+	*phys = c->phys;
+	*pages = c->pages;
+	*bm = c->bitmap;
+	return 0;
+}
+
 void gen_pool_for_each_chunk(struct gen_pool *gp,
 			     void (*fn)(void *ctx, void *vaddr, phys_addr_t phys,
 					uint64_t size, void *owner),

@@ -19,7 +19,10 @@
  * BIDIRECTIONAL.  The slot search returns exactly the slot the kernel's
  * swiotlb_search_pool_area() finds, but it does not walk slot by slot: a
  * 128-bit free mask per segment and a max tree of the longest free run per
- * segment skip everything that cannot hold the request.
+ * segment skip everything that cannot hold the request, and the walk's
+ * first stop, the area's cursor, is tried on its own first.
+ * swiotlb_check() holds these summaries to the slots for
+ * dmapool_machine_check().
  *
  * Left out: the dynamic pools of CONFIG_SWIOTLB_DYNAMIC (off in Debian),
  * memory encryption, per-CPU area choice (one CPU: the search starts in
@@ -186,6 +189,32 @@ typedef unsigned __int128 u128;
 
 #define SEG_ALL	(~(u128)0)
 
+/* Slots [off, off + k) of a segment as a mask (k >= 1, off + k <= 128),
+ * built from 64-bit halves: a variable 128-bit shift costs a branch and
+ * a double shift per use. */
+static inline u128 run_bits(unsigned off, unsigned k)
+{
+	unsigned end = off + k;
+	uint64_t lo = (off < 64 ? ~0ULL << off : 0) &
+		      (end >= 64 ? ~0ULL : (1ULL << end) - 1);
+	uint64_t hi = (end <= 64 ? 0 : end >= 128 ? ~0ULL : (1ULL << (end - 64)) - 1) &
+		      (off >= 64 ? ~0ULL << (off - 64) : ~0ULL);
+
+	return (u128)hi << 64 | lo;
+}
+
+/* Set bits of a 128-bit mask (the target has no popcount instruction
+ * by default: the full and empty masks, the usual ones, skip the call). */
+static inline unsigned popcount128(u128 x)
+{
+	if (!x)
+		return 0;
+	if (x == SEG_ALL)
+		return 128;
+	return (unsigned)__builtin_popcountll((uint64_t)x) +
+	       (unsigned)__builtin_popcountll((uint64_t)(x >> 64));
+}
+
 /* Longest run of ones in a 64-bit word: runs of 2^k ones, then a greedy
  * descent over k. */
 static unsigned run_max64(uint64_t x)
@@ -227,11 +256,10 @@ static unsigned run_max128(u128 x)
 	return a > mid ? a : mid;
 }
 
-static void tree_update(struct io_tlb_pool *p, uint64_t seg)
+/* Segment seg's longest free run is now v: its leaf and the maxima above. */
+static void tree_set(struct io_tlb_pool *p, uint64_t seg, uint8_t v)
 {
 	uint64_t i = p->tree_leaves + seg;
-
-	uint8_t v = (uint8_t)run_max128(p->freemap[seg]);
 
 	if (p->segtree[i] == v)
 		return;
@@ -383,6 +411,49 @@ uint64_t swiotlb_used(struct io_tlb_pool *p)
 	return used;
 }
 
+/*
+ * The search summaries against the slots (dmapool_machine_check(), with
+ * p->lock held): each segment's leaf of the max tree is the longest free
+ * run of its mask, each inner node the larger of its children, and no
+ * slot past the pool's end is free.  0, or -1 with the fault in msg.
+ */
+int swiotlb_check(const struct io_tlb_pool *p, char *msg, size_t len)
+{
+	if (!p->ready)
+		return 0;
+	for (uint64_t g = 0; g < p->nsegs; g++) {
+		uint64_t left = p->nslabs - g * IO_TLB_SEGSIZE;
+		unsigned run = run_max128(p->freemap[g]);
+
+		if (left < IO_TLB_SEGSIZE && (p->freemap[g] >> left)) {
+			snprintf(msg, len, "segment %llu marks slots past the pool's end free",
+				 (unsigned long long)g);
+			return -1;
+		}
+		if (p->segtree[p->tree_leaves + g] != run) {
+			snprintf(msg, len, "segment %llu: the max tree says a free run of %u, the mask has %u",
+				 (unsigned long long)g, p->segtree[p->tree_leaves + g], run);
+			return -1;
+		}
+	}
+	for (uint64_t g = p->nsegs; g < p->tree_leaves; g++)
+		if (p->segtree[p->tree_leaves + g]) {
+			snprintf(msg, len, "max tree leaf %llu past the last segment is not 0",
+				 (unsigned long long)g);
+			return -1;
+		}
+	for (uint64_t i = p->tree_leaves - 1; i; i--) {
+		uint8_t a = p->segtree[2 * i], b = p->segtree[2 * i + 1];
+
+		if (p->segtree[i] != (a > b ? a : b)) {
+			snprintf(msg, len, "max tree node %llu holds %u, its children %u and %u",
+				 (unsigned long long)i, p->segtree[i], a, b);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* Slot search (swiotlb_search_pool_area / swiotlb_find_slots)          */
 
@@ -481,16 +552,59 @@ static void slots_mark(struct io_tlb_pool *p, uint64_t idx, unsigned n, bool use
 		uint64_t g = idx / IO_TLB_SEGSIZE, off = idx % IO_TLB_SEGSIZE;
 		unsigned k = (unsigned)(IO_TLB_SEGSIZE - off) < n ?
 			(unsigned)(IO_TLB_SEGSIZE - off) : n;
-		u128 bits = (k >= 128 ? SEG_ALL : (((u128)1 << k) - 1)) << off;
+		u128 bits = run_bits((unsigned)off, k), was = p->freemap[g];
+		unsigned run;
 
-		if (used)
-			p->freemap[g] &= ~bits;
+		p->freemap[g] = used ? was & ~bits : was | bits;
+		/* the longest run without a scan where it is plain: a segment
+		 * that was wholly free keeps what lies around the new run, one
+		 * that becomes wholly free is one run */
+		if (p->freemap[g] == SEG_ALL)
+			run = IO_TLB_SEGSIZE;
+		else if (used && was == SEG_ALL)
+			run = (unsigned)off > IO_TLB_SEGSIZE - off - k ?
+				(unsigned)off : IO_TLB_SEGSIZE - (unsigned)off - k;
 		else
-			p->freemap[g] |= bits;
-		tree_update(p, g);
+			run = run_max128(p->freemap[g]);
+		tree_set(p, g, (uint8_t)run);
 		idx += k;
 		n -= k;
 	}
+}
+
+/* Slots of [idx, idx + n) in use, from the free masks. */
+static unsigned slots_busy(const struct io_tlb_pool *p, uint64_t idx, unsigned n)
+{
+	unsigned busy = 0;
+
+	while (n) {
+		uint64_t g = idx / IO_TLB_SEGSIZE, off = idx % IO_TLB_SEGSIZE;
+		unsigned k = (unsigned)(IO_TLB_SEGSIZE - off) < n ?
+			(unsigned)(IO_TLB_SEGSIZE - off) : n;
+		u128 bits = run_bits((unsigned)off, k);
+		u128 used = ~p->freemap[g] & bits;
+
+		busy += used == bits ? k : popcount128(used);
+		idx += k;
+		n -= k;
+	}
+	return busy;
+}
+
+/* Does a search whose walk stops at slot idx take it?  The alignment and
+ * boundary tests pass and the slot's free run inside its segment (the
+ * kernel's slots[idx].list) holds nslots. */
+static bool fits_at(const struct io_tlb_pool *p, const struct slot_query *q,
+		    uint64_t idx)
+{
+	uint64_t g = idx / IO_TLB_SEGSIZE, off = idx % IO_TLB_SEGSIZE;
+	u128 bits;
+
+	if (off + q->nslots > IO_TLB_SEGSIZE)
+		return false;
+	bits = run_bits((unsigned)off, q->nslots);
+	return (p->freemap[g] & bits) == bits && slot_aligned(q, idx) &&
+	       !span_boundary(q, idx);
 }
 
 /*
@@ -511,7 +625,12 @@ static int64_t search_area(struct io_tlb_pool *p, const struct slot_query *q,
 
 	if (q->nslots > p->area_nslabs - a->used)
 		return -1;
-	idx = range_first_fit(p, q, base + a->index, base + p->area_nslabs);
+	/* the walk's first stop is the cursor itself: when that slot fits
+	 * (the usual case, right after the previous mapping), it is the
+	 * answer and no search is needed */
+	idx = base + a->index;
+	if (!fits_at(p, q, idx))
+		idx = range_first_fit(p, q, idx, base + p->area_nslabs);
 	if (idx == UINT64_MAX) {
 		/*
 		 * The kernel's walk stops after area_nslabs slot steps.  Its
@@ -618,11 +737,11 @@ static void release_slots(struct device *dev, struct io_tlb_pool *p,
 	if (index + nslots > p->nslabs)
 		nslots = (unsigned)(p->nslabs - index);
 	aidx = (unsigned)(index / p->area_nslabs);
+	/* only slots in use count: after an unmap at an address inside a
+	 * mapping freed its tail, the kernel's area->used -= nslots takes
+	 * them off twice (and wraps) */
+	busy = slots_busy(p, index, nslots);
 	for (uint64_t i = index; i < index + nslots; i++) {
-		/* only slots in use count: after an unmap at an address inside
-		 * a mapping freed its tail, the kernel's area->used -= nslots
-		 * takes them off twice (and wraps) */
-		busy += !((p->freemap[i / IO_TLB_SEGSIZE] >> (i % IO_TLB_SEGSIZE)) & 1);
 		p->slots[i].orig_addr = PHYS_NONE;
 		p->slots[i].alloc_size = 0;
 		p->slots[i].pad_slots = 0;

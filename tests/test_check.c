@@ -179,6 +179,7 @@ static void corrupted_counters(void **state)
 	struct scene s;
 	struct cma_area *cma;
 	struct io_tlb_pool *p;
+	struct dbg_entry *e;
 	size_t n;
 
 	(void)state;
@@ -200,6 +201,35 @@ static void corrupted_counters(void **state)
 	s.d[2]->dbg_n++;
 	expect_bad(s.m, "DMA-API debug entries of probe@2");
 	s.d[2]->dbg_n--;
+	expect_ok(s.m);
+
+	/* an entry lost from the pending list (not yet in the treap) */
+	e = s.d[2]->dbg_pend;
+	assert_non_null(e);
+	assert_false(e->in_tree);
+	s.d[2]->dbg_pend = e->r;
+	expect_bad(s.m, "DMA-API debug entries of probe@2");
+	s.d[2]->dbg_pend = e;
+	expect_ok(s.m);
+
+	/* a containment query moves them into the treap; lose it there */
+	e = debug_find(s.d[2], s.h[2], 1, -1);
+	assert_non_null(e);
+	assert_int_equal(e->dma, s.h[2]);
+	assert_null(s.d[2]->dbg_pend);
+	e = s.d[2]->dbg_root;
+	assert_non_null(e);
+	assert_true(e->in_tree);
+	s.d[2]->dbg_root = NULL;
+	expect_bad(s.m, "DMA-API debug entries of probe@2");
+	s.d[2]->dbg_root = e;
+	expect_ok(s.m);
+
+	/* the free entries' count against the free list */
+	assert_int_not_equal(s.m->dbg_nfree, 0);
+	s.m->dbg_nfree++;
+	expect_bad(s.m, "DMA-API debug free entries");
+	s.m->dbg_nfree--;
 	expect_ok(s.m);
 
 	n = s.m->cln.n;

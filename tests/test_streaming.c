@@ -2486,6 +2486,14 @@ static unsigned differential(struct dmapool_machine *m, struct device *d,
 			ref_unmap(ref, lv[k].a, min_align_mask);
 			lv[k] = lv[--nlive];
 		}
+		/* the search summaries stay true to the slots as they change */
+		if (op % 61 == 0) {
+			char why[256] = "";
+
+			if (dmapool_machine_check(m, why, sizeof(why)))
+				fprintf(stderr, "op %u: %s\n", op, why);
+			assert_int_equal(dmapool_machine_check(m, why, sizeof(why)), 0);
+		}
 	}
 	while (nlive) {
 		nlive--;
@@ -2543,6 +2551,60 @@ static void slot_search_differential_min_align(void **state)
 	ref_init(ref, m->swiotlb.start, 1024, 1);
 	differential(m, d0, ref, 0x2545f4914f6cdd1dULL, 3000, 0xfff, 0x1ffff);
 	free(ref);
+}
+
+/*
+ * dmapool_machine_check() holds the slot search's summaries to the slots:
+ * a max-tree leaf that disagrees with its segment's free mask, an inner
+ * node that is not the larger of its children, each is named; put back,
+ * the check passes again.  The summaries it checks are the ones a mix of
+ * maps left partly used.
+ */
+static void swiotlb_summary_check(void **state)
+{
+	struct dmapool_machine *m = load_oracle("22-probe-streaming", "swiotlb=1024,force");
+	struct device *d0 = dev(m, "probe@0");
+	struct io_tlb_pool *p = &m->swiotlb;
+	uint8_t *buf = (uint8_t *)__get_free_pages(GFP_KERNEL, 6);
+	dma_addr_t h[6];
+	size_t sizes[6] = { 0x800, 0x1000, 0x3000, 0x800, 0x20000, 0x1800 };
+	char why[256];
+	uint64_t leaf, node;
+	uint8_t keep;
+
+	(void)state;
+	assert_non_null(buf);
+	for (int i = 0; i < 6; i++) {
+		h[i] = dma_map_single(d0, buf + i * 0x8000, sizes[i], DMA_TO_DEVICE);
+		assert_false(dma_mapping_error(d0, h[i]));
+	}
+	dma_unmap_single(d0, h[1], sizes[1], DMA_TO_DEVICE);	/* a hole */
+	assert_int_equal(dmapool_machine_check(m, why, sizeof(why)), 0);
+	/* segment 0 is partly used: its leaf holds less than a segment */
+	leaf = p->tree_leaves;
+	assert_true(p->segtree[leaf] < IO_TLB_SEGSIZE);
+	keep = p->segtree[leaf];
+	p->segtree[leaf] = (uint8_t)(keep + 1);
+	assert_int_not_equal(dmapool_machine_check(m, why, sizeof(why)), 0);
+	assert_non_null(strstr(why, "SWIOTLB pool default: segment 0: the max tree says"));
+	p->segtree[leaf] = keep;
+	assert_int_equal(dmapool_machine_check(m, why, sizeof(why)), 0);
+	/* the root: the longest free run anywhere (a wholly free segment) */
+	node = 1;
+	assert_int_equal(p->segtree[node], IO_TLB_SEGSIZE);
+	p->segtree[node] = 7;
+	assert_int_not_equal(dmapool_machine_check(m, why, sizeof(why)), 0);
+	assert_non_null(strstr(why, "max tree node 1 holds 7"));
+	p->segtree[node] = IO_TLB_SEGSIZE;
+	assert_int_equal(dmapool_machine_check(m, why, sizeof(why)), 0);
+	for (int i = 0; i < 6; i++)
+		if (i != 1)
+			dma_unmap_single(d0, h[i], sizes[i], DMA_TO_DEVICE);
+	/* all free again: every leaf a whole segment */
+	for (uint64_t g = 0; g < p->nsegs; g++)
+		assert_int_equal(p->segtree[p->tree_leaves + g], IO_TLB_SEGSIZE);
+	assert_int_equal(dmapool_machine_check(m, why, sizeof(why)), 0);
+	free_pages((unsigned long)buf, 6);
 }
 
 /* ================================================================== */
@@ -3188,6 +3250,7 @@ int main(int argc, char **argv)
 		T(swiotlb_stride_wrap_quirk),
 		T(slot_search_differential),
 		T(slot_search_differential_min_align),
+		T(swiotlb_summary_check),
 	};
 	const struct CMUnitTest restricted[] = {
 		T(restricted_pool_map_alloc_free),

@@ -6,6 +6,8 @@
  *   dmapool run [BOARD] [--arch A] [--bootargs S] [--mem SIZE]
  *   dmapool explain [BOARD] --device D --size N [--gfp G] [--attrs A]
  *                   [--mask BITS] [--attach-regions] [--arch A] ... [--json]
+ *   dmapool map [BOARD] [--after SCENARIO] [--svg FILE] [--scale log|linear]
+ *   dmapool report [BOARD] [--after SCENARIO] --html FILE
  *
  * "inspect" loads a board (a .dtb, a .dts, or the built-in demo board) and
  * prints the boot log followed by tables of what the simulated kernel
@@ -17,19 +19,19 @@
  * makes one coherent allocation on one device and prints the decision
  * trace: every stage visited and why, then the backend.
  *
+ * "map" draws the physical address space with the pools' occupancy (text,
+ * or SVG with --svg; memmap.c) and "report" writes one self-contained
+ * HTML page with the boot log, the map, the pools, the devices and their
+ * decision trees (report.c).
+ *
  * Exit status: 0 success, 1 internal failure (out of memory, write
  * error), 2 bad usage or a board that cannot be loaded.
  */
 #include <libfdt.h>
 
 #include "jsonw.h"
-
-extern const unsigned char dmapool_demo_dtb[];
-extern const size_t dmapool_demo_dtb_size;
-
-#define EXIT_USAGE	2
-#define EXIT_LOAD	2
-#define EXIT_INTERNAL	1
+#include "tool.h"
+#include "dot.h"
 
 static const char *const main_usage =
 	"usage: dmapool COMMAND [ARGS]\n"
@@ -39,6 +41,9 @@ static const char *const main_usage =
 	"  inspect   load a board and show the DMA memory hierarchy built from it\n"
 	"  run       boot a board and run its libdmapool,probe nodes like the oracle\n"
 	"  explain   make one coherent allocation and show why the kernel chose its pool\n"
+	"  map       draw the physical memory map and the pools' occupancy (text or SVG)\n"
+	"  report    write one self-contained HTML page: boot log, map, pools, devices,\n"
+	"            decision trees\n"
 	"\n"
 	"Run 'dmapool COMMAND --help' for the options of a command.\n";
 
@@ -72,7 +77,7 @@ static const char *const inspect_usage =
 /* Helpers */
 
 /* Exact human size: the largest binary unit that divides the value. */
-static const char *hsize(uint64_t v, char buf[32])
+const char *hsize(uint64_t v, char buf[32])
 {
 	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
 	unsigned u = 0;
@@ -111,12 +116,7 @@ static int parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-/* The log sink: remember the last "libdmapool: " line, for errors. */
-struct load_ctx {
-	char *why;
-};
-
-static void capture_log(void *ctx, const char *line)
+void capture_log(void *ctx, const char *line)
 {
 	static const char pfx[] = "libdmapool: ";
 	struct load_ctx *lc = ctx;
@@ -433,10 +433,7 @@ static void print_text(struct dmapool_machine *m)
 /* ------------------------------------------------------------------ */
 /* inspect */
 
-static int usage_error(const char *usage, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static int usage_error(const char *usage, const char *fmt, ...)
+int usage_error(const char *usage, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -449,7 +446,7 @@ static int usage_error(const char *usage, const char *fmt, ...)
 }
 
 /* "--opt VALUE" or "--opt=VALUE": the value, or NULL when absent. */
-static const char *opt_value(int argc, char **argv, int *i, const char *name)
+const char *opt_value(int argc, char **argv, int *i, const char *name)
 {
 	size_t n = strlen(name);
 	const char *a = argv[*i];
@@ -463,29 +460,15 @@ static const char *opt_value(int argc, char **argv, int *i, const char *name)
 	return NULL;
 }
 
-static bool is_opt(const char *a, const char *name)
+bool is_opt(const char *a, const char *name)
 {
 	size_t n = strlen(name);
 
 	return !strncmp(a, name, n) && (a[n] == 0 || a[n] == '=');
 }
 
-/* What every command shares: the BOARD argument, "--", -h/--help and
- * --arch/--bootargs/--mem. */
-struct common {
-	const char *cmd;
-	const char *short_usage, *long_usage;
-	struct dmapool_config cfg;
-	const char *board;
-	bool opts_done;
-};
-
-/* 1: a[i] handled; 0: not a common one; CO_EXIT_OK: help printed (exit
- * 0); CO_EXIT_USAGE: usage error printed (exit 2). */
-#define CO_EXIT_OK	(-1)
-#define CO_EXIT_USAGE	(-2)
-
-static int common_opt(int argc, char **argv, int *i, struct common *co)
+/* struct common and the CO_* codes: tool.h */
+int common_opt(int argc, char **argv, int *i, struct common *co)
 {
 	const char *a = argv[*i];
 	struct dmapool_config *cfg = &co->cfg;
@@ -532,8 +515,6 @@ static int common_opt(int argc, char **argv, int *i, struct common *co)
 	}
 	return 0;
 }
-
-#define CO_RET(r)	((r) == CO_EXIT_OK ? 0 : EXIT_USAGE)
 
 static int cmd_inspect(int argc, char **argv)
 {
@@ -627,8 +608,8 @@ static const char *const run_usage =
 	"Exit status: 0 success, 1 internal failure, 2 bad usage or unloadable board.\n";
 
 /* The sink stays with the machine: lc must live as long as it does. */
-static int load_board(const char *board, struct dmapool_config *cfg,
-		      struct load_ctx *lc, struct dmapool_machine **m)
+int load_board(const char *board, struct dmapool_config *cfg,
+	       struct load_ctx *lc, struct dmapool_machine **m)
 {
 	int err;
 
@@ -645,7 +626,7 @@ static int load_board(const char *board, struct dmapool_config *cfg,
 	return err;
 }
 
-static int finish(int ret)
+int finish(int ret)
 {
 	if (fflush(stdout) || ferror(stdout)) {
 		fprintf(stderr, "dmapool: write error: %s\n", strerror(errno));
@@ -692,6 +673,7 @@ static int cmd_run(int argc, char **argv)
 	"usage: dmapool explain [BOARD] --device D --size N [--gfp G] [--attrs A]\n" \
 	"                       [--mask BITS] [--attach-regions] [--arch A]\n" \
 	"                       [--bootargs S] [--mem SIZE] [--json]\n" \
+	"                       [--dot [FILE]] [--svg FILE]\n" \
 	"       dmapool explain [BOARD] --device D --map N --dir DIR\n" \
 	"                       [--memory kmalloc|pages|vmalloc|highmem] [--attrs A] ...\n"
 
@@ -735,6 +717,10 @@ static const char *const explain_usage =
 	"  --bootargs S      kernel command line, replaces /chosen/bootargs\n"
 	"  --mem SIZE        RAM size when the tree has no /memory\n"
 	"  --json            print one JSON object (docs/cli.md)\n"
+	"  --dot [FILE]      write the decision tree as Graphviz DOT, the path\n"
+	"                    taken highlighted, to FILE (a name ending in .dot or\n"
+	"                    .gv, or --dot=FILE) or standard output (no FILE, -)\n"
+	"  --svg FILE        render that picture to FILE with Graphviz's dot\n"
 	"  -h, --help        show this help\n"
 	"\n"
 	"Exit status: 0 the call was explained (it may have failed), 1 internal\n"
@@ -832,7 +818,8 @@ static int cmd_explain(int argc, char **argv)
 	unsigned gfp = GFP_KERNEL;
 	unsigned long attrs = 0;
 	bool json = false, have_size = false, attach = false, have_mask = false;
-	bool have_map = false;
+	bool have_map = false, want_dot = false;
+	const char *dot_file = NULL, *svg_file = NULL;
 	int dir = -1;
 	const char *memory = "kmalloc";
 	struct device *dev;
@@ -848,6 +835,27 @@ static int cmd_explain(int argc, char **argv)
 				return CO_RET(r);
 		} else if (!strcmp(a, "--json")) {
 			json = true;
+		} else if (is_opt(a, "--dot")) {
+			size_t l;
+
+			want_dot = true;
+			dot_file = NULL;
+			if (a[5] == '=') {
+				dot_file = a + 6;
+				if (!*dot_file)
+					return usage_error(explain_short, "explain: --dot= needs a file name");
+			} else if (i + 1 < argc && (!strcmp(argv[i + 1], "-") ||
+				   ((l = strlen(argv[i + 1])) > 3 &&
+				    (!strcmp(argv[i + 1] + l - 4, ".dot") ||
+				     !strcmp(argv[i + 1] + l - 3, ".gv"))))) {
+				dot_file = argv[++i];
+			}
+			if (dot_file && !strcmp(dot_file, "-"))
+				dot_file = NULL;
+		} else if (is_opt(a, "--svg")) {
+			svg_file = opt_value(argc, argv, &i, "--svg");
+			if (!svg_file || !*svg_file)
+				return usage_error(explain_short, "explain: %s needs a value", "--svg");
 		} else if (!strcmp(a, "--attach-regions")) {
 			attach = true;
 		} else if (is_opt(a, "--device")) {
@@ -917,6 +925,12 @@ static int cmd_explain(int argc, char **argv)
 		return usage_error(explain_short, "explain: --map needs --dir");
 	if (!have_map && dir >= 0)
 		return usage_error(explain_short, "explain: --dir needs --map");
+	if (want_dot && !dot_file && json)
+		return usage_error(explain_short, "explain: --dot to standard output and --json exclude each other");
+	if (svg_file && !dot_have_graphviz()) {
+		fprintf(stderr, "dmapool: explain: --svg needs Graphviz 'dot' (Debian package graphviz); --dot writes the DOT source instead\n");
+		return EXIT_INTERNAL;
+	}
 	if (load_board(co.board, &co.cfg, &lc, &m)) {
 		free(lc.why);
 		return EXIT_LOAD;
@@ -983,6 +997,47 @@ static int cmd_explain(int argc, char **argv)
 		dmapool_machine_destroy(m);
 		free(lc.why);
 		return EXIT_INTERNAL;
+	}
+	if (want_dot || svg_file) {
+		int t = dmapool_tree_for_op(d.op);
+		const char *why = NULL;
+		char *dot = t < 0 ? NULL : dot_tree(t, &d, &why);
+
+		if (!dot) {
+			fprintf(stderr, "dmapool: explain: no picture of this call: %s\n",
+				t < 0 ? "no decision tree for it" : why ? why : strerror(ENOMEM));
+			dmapool_machine_destroy(m);
+			free(lc.why);
+			return EXIT_INTERNAL;
+		}
+		if (svg_file) {
+			char err[512];
+
+			if (dot_render_svg(dot, svg_file, err, sizeof(err))) {
+				fprintf(stderr, "dmapool: explain: --svg: %s\n", err);
+				ret = EXIT_INTERNAL;
+			}
+		}
+		if (want_dot && dot_file) {
+			FILE *f = fopen(dot_file, "w");
+			bool ok = f && fputs(dot, f) >= 0;
+
+			if (f && fclose(f))
+				ok = false;
+			if (!ok) {
+				fprintf(stderr, "dmapool: explain: --dot: cannot write %s: %s\n",
+					dot_file, strerror(errno));
+				ret = EXIT_INTERNAL;
+			}
+		} else if (want_dot) {
+			/* the picture is the output */
+			fputs(dot, stdout);
+			free(dot);
+			dmapool_machine_destroy(m);
+			free(lc.why);
+			return finish(ret);
+		}
+		free(dot);
 	}
 	if (json) {
 		/* the decision, the device's masks and the lines of the call */
@@ -1062,6 +1117,10 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 1, argv + 1);
 	if (!strcmp(cmd, "explain"))
 		return cmd_explain(argc - 1, argv + 1);
+	if (!strcmp(cmd, "map"))
+		return cmd_map(argc - 1, argv + 1);
+	if (!strcmp(cmd, "report"))
+		return cmd_report(argc - 1, argv + 1);
 	if (cmd[0] == '-')
 		return usage_error(main_usage, "unknown option '%s'", cmd);
 	return usage_error(main_usage, "unknown command '%s'", cmd);

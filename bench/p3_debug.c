@@ -1,46 +1,35 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later OR BSD-2-Clause */
 /*
- * bench_debug.c — target P3 of the project's performance targets: a
- * streaming map + unmap of 4 KiB with the DMA-API debug tracking of
- * src/debug.c (always on: the per-device treap of struct dbg_entry and
- * the machine's active-cacheline table) against glibc malloc(64)/free()
- * in mm/dmapool_test.c's batch pattern, measured side by side in one
- * process, with 1,000 and 256,000 other live mappings on the device.
+ * p3_debug.c — target P3: a streaming map + unmap of 4 KiB with the
+ * DMA-API debug tracking of src/debug.c (always on: the per-device
+ * tracking of struct dbg_entry and the machine's active-cacheline table,
+ * modelling kernel/dma/debug.c) against glibc malloc(64)/free() in
+ * mm/dmapool_test.c's batch pattern (baseline_malloc.c), measured side by
+ * side in one process, with 1,000 ... 256,000 other live mappings.
  *
  * The bench machine on the arm64 profile (2 GiB of RAM, no swiotlb=force)
- * with dev@0 coherent (dma-coherent), mask 64 bits: every mapping is
- * direct and no cache maintenance happens, so what is left is the call
- * path and the tracking.  Decision tracing is off (dmapool_set_tracing).
+ * with dev@0 coherent, mask 64 bits: every mapping is direct and no cache
+ * maintenance happens, so what is left is the call path and the tracking.
+ * Decision tracing is off (dmapool_set_tracing).
  *
- * Subject: one round maps BATCH distinct 4 KiB pages (__get_free_pages
- * order 0) with dma_map_single + dma_mapping_error, then unmaps them all
- * with dma_unmap_single in the same order (a ring's pattern); figures are
- * ns per map + check + unmap, over batches of >= 100,000.  Twice: with
- * DMA_TO_DEVICE (no active-cacheline entry, as in the kernel) and with
+ * Subject: one round maps BATCH distinct 4 KiB pages with dma_map_single
+ * + dma_mapping_error, then unmaps them all in the same order (a ring's
+ * pattern); ns per map + check + unmap, over batches of >= 100,000.
+ * Twice: DMA_TO_DEVICE (no active-cacheline entry, as in the kernel) and
  * DMA_FROM_DEVICE (one).  The other live mappings are 64 B slices of
- * 4 MiB blocks, one per cache line (no overlap), DMA_FROM_DEVICE, so both
- * the treap and the cacheline table hold them; a repetition times both
- * directions at 1,000, then at 256,000 live, then the baseline.  The
- * cacheline table never shrinks, so after the first repetition the 1,000
- * figures run on a table sized for 256,000, as a long-lived driver would.
- * Run-to-run noise on a shared machine is large at 256,000 live (its
- * figures miss the caches): compare the min-based ratios too.
+ * 4 MiB blocks, one per cache line, DMA_FROM_DEVICE, so both the tracking
+ * and the cacheline table hold them.  A repetition times both directions
+ * at each live count, growing, then the baseline.
  *
- * Baseline: malloc(64) + free in bench_dmapool's P1 64 B glibc pattern
- * (8,192 allocated, then all freed, in allocation order).
+ * Figures: ratio subject / baseline at each live count (target <= 15),
+ * 256,000 live / 1,000 live (target <= 1.3), and the tracking memory per
+ * live mapping (target <= 128 B): what mallinfo2() (in use + mmapped)
+ * grew by while 256,000 live mappings were made on a fresh machine.
  *
- * Figures: ratio subject / baseline at 1,000 and at 256,000 live (target
- * <= 15), ratio 256,000 live / 1,000 live (target <= 1.3), and tracking
- * memory per live mapping (target <= 128 B): sizeof(struct dbg_entry),
- * its glibc chunk (malloc_usable_size + the 8 B header), the cacheline
- * table's share, and what mallinfo2() (in use + mmapped) grew by while
- * 256,000 live mappings were made, divided by 256,000, each on a fresh
- * machine (tables never shrink): with DMA_FROM_DEVICE mappings (entries
- * + cacheline table: the figure held to the target) and with
- * DMA_TO_DEVICE (entries only).
+ * Self-checks (exit 1): a report, a mapping that is not direct or that
+ * made cache maintenance, a wrong live count.
  *
- * Exit 3 when a figure misses its target by more than FAR; exit 1 when
- * the run is not what it claims (a report, a bounce, a wrong live count).
+ * Left out: the debug code's own printing and filters.
  */
 #include <inttypes.h>
 #include <malloc.h>
@@ -54,16 +43,16 @@
 #include <unistd.h>
 
 #include "internal.h"		/* struct dbg_entry, struct dmapool_machine */
+#include "baseline.h"
 #include "benchutil.h"
+#include "harness.h"
 
-#define REPS		11
-#define FAR		3.0
 #define TARGET		15.0		/* subject / baseline */
 #define TARGET_SCALE	1.3		/* 256,000 live / 1,000 live */
 #define TARGET_MEM	128.0		/* bytes per live mapping */
 #define BATCH		64u		/* pages mapped, then unmapped, per round */
 #define ROUNDS		1563u		/* 100,032 map + unmap per timing */
-#define BASE_N		BENCH_MALLOC_N	/* bench_dmapool's P1 64 B batch */
+#define BASE_N		BL_MALLOC_N	/* bench_dmapool's P1 64 B batch */
 #define BASE_ROUNDS	13u		/* 106,496 malloc + free per timing */
 #define LIVE_SMALL	1000u
 #define LIVE_LARGE	256000u
@@ -76,11 +65,10 @@ static struct device *dev;
 
 static void __attribute__((noreturn)) die(const char *what)
 {
-	fprintf(stderr, "bench_debug: %s\n", what);
 	if (m)
 		for (size_t i = 0; i < dmapool_report_count(m) && i < 5; i++)
 			fprintf(stderr, "  report: %s\n", dmapool_report_text(m, i));
-	exit(1);
+	hx_fail("%s", what);
 }
 
 /* linux/dma-mapping.h's dma_mapping_error() (its header and internal.h
@@ -173,7 +161,7 @@ static dma_addr_t handles[BATCH];
 static __attribute__((noinline)) double subject(enum dma_data_direction dir,
 						unsigned rounds)
 {
-	double t0 = now_ns();
+	double t0 = hx_now();
 
 	for (unsigned r = 0; r < rounds; r++) {
 		for (unsigned i = 0; i < BATCH; i++) {
@@ -184,13 +172,13 @@ static __attribute__((noinline)) double subject(enum dma_data_direction dir,
 		for (unsigned i = 0; i < BATCH; i++)
 			dma_unmap_page_attrs(dev, handles[i], 4096, dir, 0);
 	}
-	return (now_ns() - t0) / ((double)BATCH * rounds);
+	return (hx_now() - t0) / ((double)BATCH * rounds);
 }
 
-/* P3's baseline: malloc(64) + free in the batch pattern (benchutil.h) */
+/* P3's baseline: malloc(64) + free in the batch pattern */
 static double baseline(unsigned rounds)
 {
-	return bench_malloc64_pairs(rounds);
+	return bl_malloc64_pairs(rounds);
 }
 
 /* One mapping with tracing on: direct, not bounced, no cache op. */
@@ -240,53 +228,22 @@ static double mem_per_live(enum dma_data_direction dir, size_t *cln_cap)
 
 /* ------------------------------------------------------------------ */
 
-struct row {
-	char name[64];
-	double s_med, s_min, b_med, b_min, ratio, rmin, target;
-	bool pass;
-};
-
-static struct row rows[16];
-static unsigned nrows;
-
-static struct row *add_row(const char *name, double *s, double *b, double target)
-{
-	struct row *row = &rows[nrows++];
-
-	qsort(s, REPS, sizeof(*s), cmp_d);
-	qsort(b, REPS, sizeof(*b), cmp_d);
-	snprintf(row->name, sizeof(row->name), "%s", name);
-	row->s_med = s[REPS / 2];
-	row->s_min = s[0];
-	row->b_med = b[REPS / 2];
-	row->b_min = b[0];
-	row->ratio = row->s_med / row->b_med;
-	row->rmin = row->s_min / row->b_min;
-	row->target = target;
-	row->pass = row->ratio <= target;
-	printf("P3 %s: subject %.1f ns/op, baseline %.1f ns/op, ratio %.3f (min-based %.3f) (target <= %.2f) %s\n",
-	       row->name, row->s_med, row->b_med, row->ratio, row->rmin, target,
-	       row->pass ? "PASS" : "MISS");
-	fflush(stdout);
-	return row;
-}
-
-int main(void)
+int bench_p3(void)
 {
 	static const enum dma_data_direction dirs[2] = { DMA_TO_DEVICE, DMA_FROM_DEVICE };
 	static const char *const dname[2] = { "TO_DEVICE", "FROM_DEVICE" };
-	double s[2][2][REPS], b[REPS], t0 = now_ns();
+	static const unsigned lives[] = { LIVE_SMALL, 4000, 16000, 64000, LIVE_LARGE };
+	enum { NL = sizeof(lives) / sizeof(lives[0]) };
+	static double s[2][NL][HX_MAXREP];
+	double b[HX_MAXREP];
 	double mem_to, mem_from, chunk, per_live;
 	size_t cap_to, cap_from, usable;
-	int bad = 0, cpu = sched_getcpu();
-	cpu_set_t set;
+	unsigned rounds = (unsigned)hx_ops(ROUNDS, 10, 16);
+	unsigned base_rounds = (unsigned)hx_ops(BASE_ROUNDS, 10, 2);
+	int reps = hx_reps();
 	void *probe;
 
-	if (cpu >= 0) {		/* stay on one CPU when allowed to */
-		CPU_ZERO(&set);
-		CPU_SET(cpu, &set);
-		sched_setaffinity(0, sizeof(set), &set);
-	}
+	hx_pin_cpu();
 	setenv("DMAPOOL_ARCH", "arm64", 1);
 	live = malloc(LIVE_LARGE * sizeof(*live));
 	if (!live)
@@ -312,72 +269,50 @@ int main(void)
 	check_direct(DMA_TO_DEVICE);
 	check_direct(DMA_FROM_DEVICE);
 
-	printf("# P3 DMA-API debug tracking, arm64, coherent dev@0, direct mappings, tracing off; %d repetitions after a warm-up;\n"
-	       "# subject: map + dma_mapping_error + unmap of 4 KiB, %u pages per round (map all, unmap all), %u ops per timing;\n"
-	       "# baseline: malloc(64) + free, %u per round, %u ops per timing; live set: 64 B FROM_DEVICE slices, one per cache line\n",
-	       REPS, BATCH, BATCH * ROUNDS, BASE_N, BASE_N * BASE_ROUNDS);
+	hx_note("P3: arm64, coherent dev@0, direct mappings, tracing off; subject: map + dma_mapping_error + unmap of 4 KiB, %u pages per round (map all, unmap all), %u ops per timing; baseline: malloc(64) + free, %u per round, %u ops per timing; live set: 64 B FROM_DEVICE slices, one per cache line",
+		BATCH, BATCH * rounds, BASE_N, BASE_N * base_rounds);
 
 	/* warm-up */
 	live_set(LIVE_SMALL);
 	for (int d = 0; d < 2; d++)
-		subject(dirs[d], ROUNDS / 4);
-	baseline(BASE_ROUNDS / 4 + 1);
-	for (int r = 0; r < REPS; r++) {
+		subject(dirs[d], rounds / 4 + 1);
+	baseline(base_rounds / 4 + 1);
+	for (int r = 0; r < reps; r++) {
+		for (int k = 0; k < NL; k++) {
+			live_set(lives[k]);
+			for (int d = 0; d < 2; d++)
+				s[d][k][r] = subject(dirs[d], rounds);
+		}
 		live_set(LIVE_SMALL);
-		for (int d = 0; d < 2; d++)
-			s[d][0][r] = subject(dirs[d], ROUNDS);
-		live_set(LIVE_LARGE);
-		for (int d = 0; d < 2; d++)
-			s[d][1][r] = subject(dirs[d], ROUNDS);
-		b[r] = baseline(BASE_ROUNDS);
+		/* glibc's heap is busy after the live set shrank: an untimed
+		 * batch first, so the timed one measures the batch pattern */
+		baseline(base_rounds);
+		b[r] = baseline(base_rounds);
 	}
 	live_set(0);
 
 	for (int d = 0; d < 2; d++) {
-		char name[64];
-		struct row *lo, *hi;
-		double sl[REPS], sh[REPS];
+		char series[96];
 
-		snprintf(name, sizeof(name), "map+unmap 4KiB %s 1K live", dname[d]);
-		lo = add_row(name, s[d][0], b, TARGET);
-		snprintf(name, sizeof(name), "map+unmap 4KiB %s 256K live", dname[d]);
-		hi = add_row(name, s[d][1], b, TARGET);
-		bad |= lo->ratio > TARGET * FAR || hi->ratio > TARGET * FAR;
-
-		/* scaling: the 256K figures against the 1K ones */
-		memcpy(sl, s[d][0], sizeof(sl));
-		memcpy(sh, s[d][1], sizeof(sh));
-		snprintf(name, sizeof(name), "scaling %s 256K vs 1K live", dname[d]);
-		hi = add_row(name, sh, sl, TARGET_SCALE);
-		bad |= hi->ratio > TARGET_SCALE * FAR;
+		snprintf(series, sizeof(series), "P3 map+unmap 4KiB %s debug tracking vs malloc(64)+free",
+			 dname[d]);
+		for (int k = 0; k < NL; k++)
+			hx_point(series, lives[k], s[d][k], b, reps, HX_LE, TARGET, 0);
+		hx_scaling(series, LIVE_SMALL, s[d][0], LIVE_LARGE, s[d][NL - 1], reps,
+			   TARGET_SCALE, 0);
 	}
-
-	printf("P3 tracking memory per live mapping: %.1f B (target <= %.0f) %s\n",
-	       per_live, TARGET_MEM, per_live <= TARGET_MEM ? "PASS" : "MISS");
-	printf("   (struct dbg_entry %zu B, glibc chunk %.0f B (usable %zu); active-cacheline table %zu slots x %zu B = %.1f B per mapping at 256K;\n"
-	       "    heap growth per mapping, fresh machine each: FROM_DEVICE %.1f B (entry + cacheline slot), TO_DEVICE %.1f B (entry only; table %zu slots))\n",
-	       sizeof(struct dbg_entry), chunk, usable, cap_from,
-	       sizeof(*m->cln.key),
-	       (double)cap_from * sizeof(*m->cln.key) / LIVE_LARGE,
-	       mem_from, mem_to, cap_to);
-	bad |= per_live > TARGET_MEM * FAR;
+	hx_value("P3 tracking memory per live mapping", per_live, per_live, "B/mapping", HX_LE,
+		 TARGET_MEM, 0);
+	hx_note("P3 memory: struct dbg_entry %zu B, glibc chunk %.0f B (usable %zu); active-cacheline table %zu slots x %zu B = %.1f B per mapping at 256K; heap growth per mapping, fresh machine each: FROM_DEVICE %.1f B (entry + cacheline slot), TO_DEVICE %.1f B (entry only; table %zu slots)",
+		sizeof(struct dbg_entry), chunk, usable, cap_from, sizeof(*m->cln.key),
+		(double)cap_from * sizeof(*m->cln.key) / LIVE_LARGE, mem_from, mem_to, cap_to);
 
 	if (dmapool_report_count(m))
 		die("the run made reports");
-
-	printf("\n# %-40s %12s %12s %8s %8s %7s  %s\n", "figure", "subject ns", "baseline ns",
-	       "ratio", "min-rat", "target", "verdict");
-	for (unsigned i = 0; i < nrows; i++)
-		printf("# %-40s %12.1f %12.1f %8.3f %8.3f %7.2f  %s\n", rows[i].name,
-		       rows[i].s_med, rows[i].b_med, rows[i].ratio, rows[i].rmin,
-		       rows[i].target, rows[i].pass ? "PASS" : "MISS");
-	printf("# %-40s %12.1f %12s %8s %8s %7.0f  %s\n", "tracking B per live mapping",
-	       per_live, "-", "-", "-", TARGET_MEM, per_live <= TARGET_MEM ? "PASS" : "MISS");
-	printf("# run took %.1f s\n", (now_ns() - t0) / 1e9);
-
 	for (unsigned i = 0; i < BATCH; i++)
 		free_pages((unsigned long)pages[i], 0);
 	machine_down();
 	free(live);
-	return bad ? 3 : 0;
+	nlive = 0;
+	return 0;
 }
