@@ -250,6 +250,14 @@ def main():
         check_bad(dtbs)
     elif check == "scenario":
         check_scenario_errors(scenario)
+    elif check == "docimage":
+        # docs/images/demo-map.svg is the tool's own output: it must not drift
+        for path in sys.argv[4:]:
+            r = run(["map", "--after", scenario, "--svg", "-"])
+            with open(path, encoding="utf-8") as f:
+                if r.returncode != 0 or r.stdout != f.read():
+                    fail("%s is out of date; regenerate it with: dmapool map --after "
+                         "tools/scenarios/demo-probes.dtsi --svg %s" % (path, path))
     else:
         print("unknown check " + check, file=sys.stderr)
         return 2
