@@ -4,8 +4,11 @@
  * modelling kernel/dma/swiotlb.c) against memcpy of the same bytes
  * (baseline_memcpy.c), measured side by side in one process.
  *
- * A machine with 2 GiB of RAM and "swiotlb=force" (a 64 MiB pool, every
- * mapping bounces) and one coherent device.  Subject cycles, each making
+ * A machine with 2 GiB of RAM and "swiotlb=force" (every mapping bounces)
+ * and one coherent device.  All its RAM is in ZONE_DMA, so arm64's
+ * mem_init() shrinks the default pool to 1 MiB per GiB of RAM: 2 MiB,
+ * 1,024 slots, as the kernel does (swiotlb_adjust_size(); an explicit
+ * "swiotlb=N" with N other than the default 32768 keeps its size).  Subject cycles, each making
  * exactly one copy per direction of the data:
  *
  *   to-device    dma_map_single(TO_DEVICE)      copies buffer -> slot
@@ -27,8 +30,10 @@
  *
  * Fullness: 2 KiB maps into a pool kept 95 % full with a hole every 20
  * slots against the same-sized pool empty, on twin machines timed
- * alternately (target <= 2), for pools of 64 MiB, 256 MiB and 1 GiB; the
- * full pool's cost from 64 MiB to 1 GiB is held to <= 2 (O(log n)).
+ * alternately (target <= 2), for pools of 128 MiB, 512 MiB and 1 GiB
+ * ("swiotlb=65536,force" and up: not 32768, which is the default size and
+ * would be shrunk as above); the full pool's cost from 128 MiB to 1 GiB is
+ * held to <= 2 (O(log n)).
  *
  * Self-checks (exit 1): every mapping succeeds; the bounced bytes arrive.
  *
@@ -208,7 +213,9 @@ static dma_addr_t *fill95(void *small, uint64_t slots, uint64_t *nheld)
 
 static void fullness(void)
 {
-	static const uint64_t slots[] = { 32768, 131072, 524288 };
+	/* not 32768: "swiotlb=32768" is the default size, which arm64 shrinks
+	 * on a machine whose RAM is all in ZONE_DMA (see the top) */
+	static const uint64_t slots[] = { 65536, 262144, 524288 };
 	enum { NS = sizeof(slots) / sizeof(slots[0]) };
 	const char *series = "P5 2KiB maps into a 95%-full pool vs the empty pool";
 	double f[NS][HX_MAXREP], e[NS][HX_MAXREP];
@@ -269,7 +276,7 @@ int bench_p5(void)
 {
 	hx_pin_cpu();
 	use(load("swiotlb=force"));
-	hx_note("P5: swiotlb=force (64 MiB pool), coherent dev@0; ratio = memcpy time / subject time (throughput, higher is better); batches of 100,000 cycles or 50 MiB of data, at least 2,000");
+	hx_note("P5: swiotlb=force (the 2 MiB pool arm64 gives a 2 GiB machine whose RAM is all in ZONE_DMA), coherent dev@0; ratio = memcpy time / subject time (throughput, higher is better); batches of 100,000 cycles or 50 MiB of data, at least 2,000");
 	figure("4KiB", 4096, false, 0.5, false);
 	figure("4KiB", 4096, true, 0.5, false);
 	figure("64KiB", 65536, false, 0.8, false);

@@ -1061,6 +1061,8 @@ struct dmapool_machine {
 	uint64_t dbg_shown;
 	char *dbg_driver_filter;	/* dma_debug_driver= */
 	pthread_mutex_t cache_lock;	/* cache.c: line state, eviction PRNG */
+	bool tearing_down;		/* machine_free() has begun: aliases
+					 * skip the page-state bookkeeping */
 	uint64_t prng;			/* xorshift state (cache_seed) */
 	int trap_slot;			/* trap.c registry slot, -1 none */
 	bool fail_atomic;		/* fault.c: the atomic pools act empty */

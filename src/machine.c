@@ -689,6 +689,9 @@ static void machine_free(struct dmapool_machine *m)
 		return;
 	trap_unregister(m);
 	machine_registry_del(m);
+	/* nothing reads the page states after this: the pools' aliases go
+	 * without restoring their pages' CPU view one page at a time */
+	m->tearing_down = true;
 	iommu_destroy(m);
 	devices_free(m);
 	coherent_free_all(m);

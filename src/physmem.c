@@ -673,24 +673,30 @@ static void pin_range(struct dmapool_machine *m, phys_addr_t pa, size_t len,
 	struct pm_bank *b = physmem_bank(m, pa, len);
 	uint64_t p0, p1;
 
-	if (!b || !len)
+	if (!b || !len || m->tearing_down)
 		return;
 	p0 = (pa - b->base) >> shift;
 	p1 = (pa + len - b->base + m->prof.page_size - 1) >> shift;
 	pthread_mutex_lock(&m->pm.lock);
-	for (uint64_t p = p0; p < p1; p++) {
-		if (b->ucnt[p] == 255)
-			continue;			/* no-map stays no-map */
-		if (delta > 0 && b->ucnt[p] < 254)
-			b->ucnt[p]++;
-		else if (delta < 0 && b->ucnt[p]) {
-			if (--b->ucnt[p] == 0) {	/* back to normal memory */
-				pthread_mutex_lock(&m->cache_lock);
-				line_traffic_begin();
-				physmem_cpu_from_dram(b, p << shift, 1ULL << shift);
-				line_traffic_end();
-				pthread_mutex_unlock(&m->cache_lock);
-			}
+	for (uint64_t p = p0, run = UINT64_MAX; p <= p1; p++) {
+		bool normal = false;	/* p went back to normal memory */
+
+		if (p < p1 && b->ucnt[p] != 255) {	/* no-map stays no-map */
+			if (delta > 0 && b->ucnt[p] < 254)
+				b->ucnt[p]++;
+			else if (delta < 0 && b->ucnt[p])
+				normal = --b->ucnt[p] == 0;
+		}
+		if (normal && run == UINT64_MAX)
+			run = p;
+		if (!normal && run != UINT64_MAX) {
+			/* the run's CPU view is DRAM's again, in one pass */
+			pthread_mutex_lock(&m->cache_lock);
+			line_traffic_begin();
+			physmem_cpu_from_dram(b, run << shift, (p - run) << shift);
+			line_traffic_end();
+			pthread_mutex_unlock(&m->cache_lock);
+			run = UINT64_MAX;
 		}
 	}
 	pthread_mutex_unlock(&m->pm.lock);
