@@ -237,6 +237,10 @@ DMAPOOL_API int dmapool_fail_atomic_pool(struct dmapool_machine *m, bool empty)
 
 bool fault_take_map(struct device *dev)
 {
+	/* every map asks: a plain load first, the locked exchange only when
+	 * a failure is armed */
+	if (!__atomic_load_n(&dev->fail_next_map, __ATOMIC_RELAXED))
+		return false;
 	return __atomic_exchange_n(&dev->fail_next_map, false, __ATOMIC_RELAXED);
 }
 
