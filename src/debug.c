@@ -148,7 +148,10 @@ static bool h_insert(struct device *dev, struct dbg_entry *e)
 {
 	size_t i;
 
-	if (dev->dbg_n + 1 > dev->dbg_hcap) {
+	/* at most one entry per two buckets: a lookup walks its bucket's
+	 * chain, and every other mapping met there is a cache miss once
+	 * the live set outgrows the host's caches */
+	if (2 * (dev->dbg_n + 1) > dev->dbg_hcap) {
 		size_t ncap = dev->dbg_hcap ? dev->dbg_hcap * 2 : 64;
 		struct dbg_entry **nh = calloc(ncap, sizeof(*nh));
 
