@@ -62,6 +62,7 @@
  * place where the library itself moves data as the CPU.
  */
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -461,6 +462,20 @@ static void clean_probed(struct cache_ctx *c, struct pm_bank *b, uint64_t l0,
 	if (!per_hp || (uintptr_t)b->cview % HP || (uintptr_t)b->dram % HP) {
 		clean_lines(c, b, l0, l1);
 		return;
+	}
+	/* the common case, fresh pages: neither memfd has data in the range
+	 * (one lseek each; mincore() would look up every page) */
+	{
+		off_t dc = lseek(b->cfd, (off_t)off0, SEEK_DATA);
+		off_t dd = lseek(b->fd, (off_t)off0, SEEK_DATA);
+		bool none_c = (dc < 0 && errno == ENXIO) || (dc >= 0 && (uint64_t)dc >= off1);
+		bool none_d = (dd < 0 && errno == ENXIO) || (dd >= 0 && (uint64_t)dd >= off1);
+		bool stale = false;
+
+		for (uint64_t w = l0 / 64; !stale && w <= (l1 - 1) / 64; w++)
+			stale = b->stale[w] != 0;
+		if (none_c && none_d && !stale)
+			return;
 	}
 	while (off0 < off1) {
 		uint64_t len = off1 - off0, run = UINT64_MAX;
