@@ -44,7 +44,9 @@ def find_chromium():
 
 
 def chromium(exe, profile, extra, url):
+    # --disable-dev-shm-usage: containers often have a tiny /dev/shm
     args = [exe, "--headless=new", "--no-sandbox", "--disable-gpu",
+            "--disable-dev-shm-usage",
             "--enable-logging=stderr", "--v=0", "--no-first-run",
             "--user-data-dir=" + profile,
             "--window-size=%d,%d" % (WIDTH, HEIGHT)] + extra + [url]
