@@ -139,50 +139,133 @@ static uint64_t end_of(const struct dbg_entry *e)
 	return e->dma + e->size;
 }
 
-static size_t h_slot(uint64_t a, size_t cap)
+/*
+ * The exact-address hash: open addressing with linear probing, one word
+ * per slot.  A slot holds 0 (empty), H_TOMB (a removed entry, skipped by
+ * lookups, reused by inserts) or an entry's address with a 15-bit
+ * fingerprint of its DMA address in the top 16 bits (bit 63 set), so a
+ * lookup reads the entries whose fingerprint matches and no other: with
+ * a quarter of a million mappings live, every other entry a lookup met
+ * was a cache miss.  An address that uses its top 16 bits (not a 48-bit
+ * user address) is stored as it is, without a fingerprint, and always
+ * read.  At most half the slots hold entries; tombstones and entries
+ * together at most three quarters, past which the table is rebuilt.
+ */
+#define H_TOMB		((uintptr_t)1)
+#define H_PTR_MASK	((UINT64_C(1) << 48) - 1)
+
+static uint64_t h_hash(uint64_t a)
 {
-	return (size_t)(mix64(a) & (cap - 1));
+	return mix64(a);
+}
+
+static uintptr_t h_word(const struct dbg_entry *e, uint64_t h)
+{
+	uintptr_t p = (uintptr_t)e;
+
+	if ((uint64_t)p & ~H_PTR_MASK)
+		return p;				/* no room for a fingerprint */
+	return p | (uintptr_t)(((h >> 48) | 0x8000) << 48);
+}
+
+static struct dbg_entry *h_entry(uintptr_t w)
+{
+	return (struct dbg_entry *)(w >> 63 ? w & H_PTR_MASK : w);
+}
+
+/* Could the slot word w hold an entry whose address hashes to h? */
+static bool h_may_match(uintptr_t w, uint64_t h)
+{
+	return !(w >> 63) || (w >> 48) == (((h >> 48) | 0x8000) & 0xffff);
+}
+
+static void h_put(uintptr_t *slots, size_t cap, struct dbg_entry *e)
+{
+	uint64_t h = h_hash(e->dma);
+	size_t i = (size_t)(h & (cap - 1));
+
+	while (slots[i] && slots[i] != H_TOMB)
+		i = (i + 1) & (cap - 1);
+	slots[i] = h_word(e, h);
+}
+
+/* Rebuild into ncap slots, dropping the tombstones; false: no memory. */
+static bool h_rebuild(struct device *dev, size_t ncap)
+{
+	uintptr_t *ns = calloc(ncap, sizeof(*ns));
+
+	if (!ns)
+		return false;
+	for (size_t j = 0; j < dev->dbg_hcap; j++)
+		if (dev->dbg_hash[j] && dev->dbg_hash[j] != H_TOMB)
+			h_put(ns, ncap, h_entry(dev->dbg_hash[j]));
+	free(dev->dbg_hash);
+	dev->dbg_hash = ns;
+	dev->dbg_hcap = ncap;
+	dev->dbg_htomb = 0;
+	return true;
 }
 
 static bool h_insert(struct device *dev, struct dbg_entry *e)
 {
-	size_t i;
+	size_t cap = dev->dbg_hcap;
 
-	/* at most one entry per two buckets: a lookup walks its bucket's
-	 * chain, and every other mapping met there is a cache miss once
-	 * the live set outgrows the host's caches */
-	if (2 * (dev->dbg_n + 1) > dev->dbg_hcap) {
-		size_t ncap = dev->dbg_hcap ? dev->dbg_hcap * 2 : 64;
-		struct dbg_entry **nh = calloc(ncap, sizeof(*nh));
+	if (2 * (dev->dbg_n + 1) > cap ||
+	    4 * (dev->dbg_n + dev->dbg_htomb + 1) > 3 * cap) {
+		size_t ncap = cap ? cap : 64;
 
-		if (nh) {
-			for (size_t j = 0; j < dev->dbg_hcap; j++)
-				for (struct dbg_entry *x = dev->dbg_hash[j], *nx; x; x = nx) {
-					nx = x->hnext;
-					i = h_slot(x->dma, ncap);
-					x->hnext = nh[i];
-					nh[i] = x;
-				}
-			free(dev->dbg_hash);
-			dev->dbg_hash = nh;
-			dev->dbg_hcap = ncap;
-		} else if (!dev->dbg_hcap)
+		while (2 * (dev->dbg_n + 1) > ncap)
+			ncap *= 2;
+		/* no memory for a new table: go on while an empty slot is
+		 * left (a lookup stops at one) */
+		if (!h_rebuild(dev, ncap) && (!cap || dev->dbg_n + dev->dbg_htomb + 1 >= cap))
 			return false;
 	}
-	i = h_slot(e->dma, dev->dbg_hcap);
-	e->hnext = dev->dbg_hash[i];
-	dev->dbg_hash[i] = e;
+	{
+		uint64_t h = h_hash(e->dma);
+		size_t i = (size_t)(h & (dev->dbg_hcap - 1));
+
+		while (dev->dbg_hash[i] && dev->dbg_hash[i] != H_TOMB)
+			i = (i + 1) & (dev->dbg_hcap - 1);
+		if (dev->dbg_hash[i] == H_TOMB)
+			dev->dbg_htomb--;
+		dev->dbg_hash[i] = h_word(e, h);
+	}
 	return true;
 }
 
 static void h_remove(struct device *dev, struct dbg_entry *e)
 {
-	struct dbg_entry **pp = &dev->dbg_hash[h_slot(e->dma, dev->dbg_hcap)];
+	uint64_t h;
+	size_t i;
 
-	while (*pp && *pp != e)
-		pp = &(*pp)->hnext;
-	if (*pp)
-		*pp = e->hnext;
+	if (!dev->dbg_hcap)
+		return;
+	h = h_hash(e->dma);
+	for (i = (size_t)(h & (dev->dbg_hcap - 1)); dev->dbg_hash[i];
+	     i = (i + 1) & (dev->dbg_hcap - 1))
+		if (dev->dbg_hash[i] != H_TOMB && h_entry(dev->dbg_hash[i]) == e) {
+			dev->dbg_hash[i] = H_TOMB;
+			dev->dbg_htomb++;
+			break;
+		}
+	/* after the live set shrank, tombstones would lengthen every probe.
+	 * The last entry gone: clear them in place.  Otherwise, once they
+	 * outnumber the entries and fill a quarter of a large table, rebuild
+	 * it for what is left (amortised O(1); no memory: keep them).  Small
+	 * tables are left alone, so that a device mapping and unmapping the
+	 * same few buffers makes no heap call in steady state. */
+	if (!dev->dbg_n) {
+		memset(dev->dbg_hash, 0, dev->dbg_hcap * sizeof(*dev->dbg_hash));
+		dev->dbg_htomb = 0;
+	} else if (dev->dbg_hcap > 4096 && dev->dbg_htomb > dev->dbg_hcap / 4 &&
+		   dev->dbg_htomb > dev->dbg_n) {
+		size_t ncap = 64;
+
+		while (2 * (dev->dbg_n + 1) > ncap)
+			ncap *= 2;
+		(void)h_rebuild(dev, ncap);
+	}
 }
 
 /* the entries starting exactly at a, in (dma, seq) order, until fn says stop */
@@ -192,9 +275,17 @@ static void h_each(struct device *dev, uint64_t a,
 	struct dbg_entry *v[16];
 	size_t n = 0;
 
+	uint64_t h = h_hash(a);
+
 	if (!dev->dbg_hcap)
 		return;
-	for (struct dbg_entry *x = dev->dbg_hash[h_slot(a, dev->dbg_hcap)]; x; x = x->hnext)
+	for (size_t i = (size_t)(h & (dev->dbg_hcap - 1)); dev->dbg_hash[i];
+	     i = (i + 1) & (dev->dbg_hcap - 1)) {
+		struct dbg_entry *x;
+
+		if (dev->dbg_hash[i] == H_TOMB || !h_may_match(dev->dbg_hash[i], h))
+			continue;
+		x = h_entry(dev->dbg_hash[i]);
 		if (x->dma == a && n < 16) {
 			size_t k = n++;
 
@@ -204,6 +295,7 @@ static void h_each(struct device *dev, uint64_t a,
 			}
 			v[k] = x;
 		}
+	}
 	for (size_t k = 0; k < n; k++)
 		if (!fn(v[k], ctx))
 			return;
@@ -376,8 +468,8 @@ static void unlink_locked(struct device *dev, struct dbg_entry *e)
 		erase_it(&dev->dbg_root, e);
 	else
 		pend_del(dev, e);
+	dev->dbg_n--;		/* first: h_remove() sizes the table by it */
 	h_remove(dev, e);
-	dev->dbg_n--;
 	e->unlinked = true;
 }
 
@@ -587,6 +679,7 @@ void debug_release_device(struct device *dev)
 	free(dev->dbg_hash);
 	dev->dbg_hash = NULL;
 	dev->dbg_hcap = 0;
+	dev->dbg_htomb = 0;
 	dev->dbg_n = 0;
 	pthread_mutex_unlock(&dev->m->dbg_lock);
 }
@@ -617,8 +710,19 @@ void debug_acct(struct device *dev, size_t *kept, size_t *in_tree,
 	for (const struct dbg_entry *x = dev->dbg_pend; x; x = x->r)
 		(*in_tree)++;
 	for (size_t i = 0; i < dev->dbg_hcap; i++)
-		for (const struct dbg_entry *x = dev->dbg_hash[i]; x; x = x->hnext)
-			h++;
+		if (dev->dbg_hash[i] && dev->dbg_hash[i] != H_TOMB) {
+			const struct dbg_entry *x = h_entry(dev->dbg_hash[i]);
+
+			uint64_t hx = h_hash(x->dma);
+			size_t j = (size_t)(hx & (dev->dbg_hcap - 1));
+
+			/* counted only where a lookup finds it: under its
+			 * fingerprint, no empty slot between its home and it */
+			while (j != i && dev->dbg_hash[j])
+				j = (j + 1) & (dev->dbg_hcap - 1);
+			if (j == i && h_may_match(dev->dbg_hash[i], hx))
+				h++;
+		}
 	*in_hash = h;
 	pthread_mutex_unlock(&dev->m->dbg_lock);
 }

@@ -776,8 +776,9 @@ struct device {
 	struct dbg_entry *dbg_root;	/* debug.c: live mappings (m->dbg_lock) */
 	struct dbg_entry *dbg_pend;	/* debug.c: live, not yet in the treap */
 	size_t dbg_n;
-	struct dbg_entry **dbg_hash;	/* debug.c: exact-address hash */
-	size_t dbg_hcap;
+	uintptr_t *dbg_hash;		/* debug.c: exact-address hash (open
+					 * addressing, fingerprinted slots) */
+	size_t dbg_hcap, dbg_htomb;	/* its slots, and the removed ones */
 	uint64_t dbg_errors;		/* DMA-API errors of this device */
 	bool fail_next_map;		/* fault.c: forced failures */
 	size_t fail_alloc_min;
@@ -888,7 +889,7 @@ enum dbg_map_err { MAP_ERR_NA, MAP_ERR_NOT_CHECKED, MAP_ERR_CHECKED };
 
 struct dbg_entry {
 	struct dbg_entry *l, *r;	/* treap children; pending: prev, next */
-	struct dbg_entry *hnext;	/* debug.c: exact-address hash chain */
+	struct dbg_entry *hnext;	/* debug.c: the free list's link */
 	uint64_t seq, max_end;
 	dma_addr_t dma;
 	size_t size;

@@ -468,6 +468,61 @@ static void clean_driver(void **state)
 }
 
 /*
+ * The exact-address hash under churn: 10,000 addresses each mapped
+ * twice, unmapped in a scrambled order down to 40 (tombstones, then a
+ * rebuild for what is left), with dma_mapping_error() and the unmap
+ * checks finding every one and dmapool_machine_check() agreeing with
+ * the counts along the way.
+ */
+static void hash_churn(void **state)
+{
+	struct dmapool_machine *m = load("");
+	struct device *coh = dev(m, "coh@2000");
+	enum { N = 10000 };
+	static dma_addr_t hs[2 * N];
+	uint8_t *buf;
+
+	(void)state;
+	dmapool_set_tracing(m, false);
+	buf = (uint8_t *)__get_free_pages(GFP_KERNEL, 10);	/* 4 MiB */
+	assert_non_null(buf);
+	for (int i = 0; i < N; i++)
+		for (int k = 0; k < 2; k++) {
+			/* 256-byte buffers: two mappings of one address */
+			hs[2 * i + k] = dma_map_single(coh, buf + (size_t)i * 256, 256,
+						       DMA_TO_DEVICE);
+			assert_false(dma_mapping_error(coh, hs[2 * i + k]));
+		}
+	assert_int_equal(dmapool_debug_live(coh), 2 * N);
+	assert_int_equal(dmapool_machine_check(m, NULL, 0), 0);
+	/* unmap all but the first 40, in an order that jumps around */
+	for (unsigned j = 0; j < 2 * N; j++) {
+		unsigned i = (unsigned)(((uint64_t)j * 7919) % (2 * N));
+
+		if (i < 40)
+			continue;
+		dma_unmap_single(coh, hs[i], 256, DMA_TO_DEVICE);
+		if (j % 4999 == 0)
+			assert_int_equal(dmapool_machine_check(m, NULL, 0), 0);
+	}
+	assert_int_equal(dmapool_debug_live(coh), 40);
+	assert_int_equal(dmapool_machine_check(m, NULL, 0), 0);
+	/* the survivors are still found, and new mappings still go in */
+	for (int i = 0; i < 40; i++)
+		dma_unmap_single(coh, hs[i], 256, DMA_TO_DEVICE);
+	for (int i = 0; i < 64; i++) {
+		hs[i] = dma_map_single(coh, buf + (size_t)i * 256, 256, DMA_TO_DEVICE);
+		assert_false(dma_mapping_error(coh, hs[i]));
+	}
+	for (int i = 0; i < 64; i++)
+		dma_unmap_single(coh, hs[i], 256, DMA_TO_DEVICE);
+	assert_int_equal(dmapool_debug_live(coh), 0);
+	assert_int_equal(dmapool_report_count(m), 0);
+	assert_int_equal(dmapool_machine_check(m, NULL, 0), 0);
+	free_pages((unsigned long)buf, 10);
+}
+
+/*
  * Entries made and never queried are found by the first query that
  * needs the address order (a sync inside a mapping, a release), and a
  * steady-state map + unmap takes no heap block (entries are reused).
@@ -564,6 +619,7 @@ int main(void)
 		T(release_leaks),
 		T(first_error_only_and_filter),
 		T(clean_driver),
+		T(hash_churn),
 		T(lazy_order_and_reuse),
 	};
 
