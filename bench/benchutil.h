@@ -12,6 +12,27 @@
 #include <unistd.h>
 
 #include <dmapool.h>
+#include <linux-compat/dmapool-kapi.h>
+
+#include "harness.h"
+
+/* Fail the run (harness exit 1), with the machine's first reports. */
+static inline void __attribute__((noreturn))
+bench_die(struct dmapool_machine *m, const char *what)
+{
+	if (m)
+		for (size_t i = 0; i < dmapool_report_count(m) && i < 5; i++)
+			fprintf(stderr, "  report: %s\n", dmapool_report_text(m, i));
+	hx_fail("%s", what);
+}
+
+/* linux/dma-mapping.h's dma_mapping_error(), for the modules that use the
+ * library's internals (its header and internal.h cannot meet in one file). */
+static inline int bench_map_error(struct device *d, dma_addr_t h)
+{
+	dmapool_debug_mapping_error(d, h);
+	return h == (dma_addr_t)~0ULL ? -12 : 0;
+}
 
 /* A mkstemp() template in $TMPDIR (else the system's temporary directory). */
 static inline void bench_tmp_template(char *buf, size_t len)

@@ -63,22 +63,6 @@
 static struct dmapool_machine *m;
 static struct device *dev;
 
-static void __attribute__((noreturn)) die(const char *what)
-{
-	if (m)
-		for (size_t i = 0; i < dmapool_report_count(m) && i < 5; i++)
-			fprintf(stderr, "  report: %s\n", dmapool_report_text(m, i));
-	hx_fail("%s", what);
-}
-
-/* linux/dma-mapping.h's dma_mapping_error() (its header and internal.h
- * cannot meet in one file) */
-static inline int map_error(struct device *d, dma_addr_t h)
-{
-	dmapool_debug_mapping_error(d, h);
-	return h == DMA_MAPPING_ERROR ? -12 : 0;
-}
-
 /* ------------------------------------------------------------------ */
 /* the other live mappings                                             */
 
@@ -92,7 +76,7 @@ static void live_blocks(void)
 	for (unsigned i = 0; i < sizeof(blocks) / sizeof(blocks[0]); i++) {
 		blocks[i] = (uint8_t *)__get_free_pages(GFP_KERNEL, BLOCK_ORDER);
 		if (!blocks[i])
-			die("__get_free_pages failed (live set)");
+			bench_die(m, "__get_free_pages failed (live set)");
 	}
 }
 
@@ -107,16 +91,16 @@ static void live_blocks_free(void)
 static void machine_up(void)
 {
 	if (bench_load_dev("", 1, &m))
-		die("cannot load the machine (is dtc installed?)");
+		bench_die(m, "cannot load the machine (is dtc installed?)");
 	dmapool_machine_use(m);
 	dev = dmapool_device_find(m, "dev@0");
 	if (!dev || dma_set_mask(dev, DMA_BIT_MASK(64)) ||
 	    dma_set_coherent_mask(dev, DMA_BIT_MASK(64)))
-		die("no device, or a 64-bit mask refused");
+		bench_die(m, "no device, or a 64-bit mask refused");
 	if (!dev_is_dma_coherent(dev))
-		die("dev@0 is not coherent");
+		bench_die(m, "dev@0 is not coherent");
 	if (strcmp(m->prof.arch, "arm64") || m->prof.cache_line != SLICE)
-		die("not the arm64 profile with 64 B cache lines");
+		bench_die(m, "not the arm64 profile with 64 B cache lines");
 	live_blocks();
 	dmapool_set_tracing(m, false);
 }
@@ -124,7 +108,7 @@ static void machine_up(void)
 static void machine_down(void)
 {
 	if (dmapool_report_count(m))
-		die("the run made reports");
+		bench_die(m, "the run made reports");
 	live_blocks_free();
 	dmapool_machine_destroy(m);
 	m = NULL;
@@ -139,8 +123,8 @@ static void live_set(unsigned want)
 			     (size_t)(nlive % SLICES_PER_BLOCK) * SLICE;
 
 		live[nlive] = dma_map_single_attrs(dev, p, SLICE, live_dir, 0);
-		if (map_error(dev, live[nlive]))
-			die("dma_map_single failed (live set)");
+		if (bench_map_error(dev, live[nlive]))
+			bench_die(m, "dma_map_single failed (live set)");
 		nlive++;
 	}
 	while (nlive > want) {
@@ -148,7 +132,7 @@ static void live_set(unsigned want)
 		dma_unmap_page_attrs(dev, live[nlive], SLICE, live_dir, 0);
 	}
 	if (dmapool_debug_live(dev) != want)
-		die("the device's live-entry count is not the live set's");
+		bench_die(m, "the device's live-entry count is not the live set's");
 }
 
 /* ------------------------------------------------------------------ */
@@ -166,8 +150,8 @@ static __attribute__((noinline)) double subject(enum dma_data_direction dir,
 	for (unsigned r = 0; r < rounds; r++) {
 		for (unsigned i = 0; i < BATCH; i++) {
 			handles[i] = dma_map_single_attrs(dev, pages[i], 4096, dir, 0);
-			if (__builtin_expect(map_error(dev, handles[i]) != 0, 0))
-				die("dma_map_single failed");
+			if (__builtin_expect(bench_map_error(dev, handles[i]) != 0, 0))
+				bench_die(m, "dma_map_single failed");
 		}
 		for (unsigned i = 0; i < BATCH; i++)
 			dma_unmap_page_attrs(dev, handles[i], 4096, dir, 0);
@@ -189,11 +173,11 @@ static void check_direct(enum dma_data_direction dir)
 
 	dmapool_set_tracing(m, true);
 	h = dma_map_single_attrs(dev, pages[0], 4096, dir, 0);
-	if (map_error(dev, h))
-		die("dma_map_single failed");
+	if (bench_map_error(dev, h))
+		bench_die(m, "dma_map_single failed");
 	if (dmapool_last_decision(dev, &d) || strcmp(d.op, "map") ||
 	    strcmp(d.backend, "direct") || d.bounce != (phys_addr_t)-1 || d.ncache)
-		die("the mapping is not direct, or made cache maintenance");
+		bench_die(m, "the mapping is not direct, or made cache maintenance");
 	dma_unmap_page_attrs(dev, h, 4096, dir, 0);
 	dmapool_set_tracing(m, false);
 }
@@ -247,7 +231,7 @@ int bench_p3(void)
 	setenv("DMAPOOL_ARCH", "arm64", 1);
 	live = malloc(LIVE_LARGE * sizeof(*live));
 	if (!live)
-		die("out of host memory");
+		bench_die(m, "out of host memory");
 
 	/* tracking memory, each direction on a machine of its own */
 	mem_to = mem_per_live(DMA_TO_DEVICE, &cap_to);
@@ -263,7 +247,7 @@ int bench_p3(void)
 	for (unsigned i = 0; i < BATCH; i++) {
 		pages[i] = (void *)__get_free_pages(GFP_KERNEL, 0);
 		if (!pages[i])
-			die("__get_free_pages failed");
+			bench_die(m, "__get_free_pages failed");
 		memset(pages[i], 0x5a, 4096);
 	}
 	check_direct(DMA_TO_DEVICE);
@@ -308,7 +292,7 @@ int bench_p3(void)
 		(double)cap_from * sizeof(*m->cln.key) / LIVE_LARGE, mem_from, mem_to, cap_to);
 
 	if (dmapool_report_count(m))
-		die("the run made reports");
+		bench_die(m, "the run made reports");
 	for (unsigned i = 0; i < BATCH; i++)
 		free_pages((unsigned long)pages[i], 0);
 	machine_down();

@@ -70,22 +70,6 @@
 static struct dmapool_machine *m;
 static struct device *dev;
 
-static void __attribute__((noreturn)) die(const char *what)
-{
-	if (m)
-		for (size_t i = 0; i < dmapool_report_count(m) && i < 5; i++)
-			fprintf(stderr, "  report: %s\n", dmapool_report_text(m, i));
-	hx_fail("%s", what);
-}
-
-/* linux/dma-mapping.h's dma_mapping_error() (its header and internal.h
- * cannot meet in one file) */
-static inline int map_error(struct device *d, dma_addr_t h)
-{
-	dmapool_debug_mapping_error(d, h);
-	return h == DMA_MAPPING_ERROR ? -12 : 0;
-}
-
 /* ------------------------------------------------------------------ */
 /* the machine                                                          */
 
@@ -105,7 +89,7 @@ static struct dmapool_iommu_stats stats(void)
 	struct dmapool_iommu_stats s;
 
 	if (dmapool_iommu_stats(dev, &s))
-		die("dev@0 is not behind an IOMMU");
+		bench_die(m, "dev@0 is not behind an IOMMU");
 	return s;
 }
 
@@ -119,32 +103,32 @@ static void machine_up(void)
 	bench_tmp_template(path, sizeof(path));
 	fd = mkstemp(path);
 	if (fd < 0)
-		die("cannot make a temporary file");
+		bench_die(m, "cannot make a temporary file");
 	close(fd);
 	unlink(path);
 	snprintf(file, sizeof(file), "%s.dts", path);
 	f = fopen(file, "w");
 	if (!f)
-		die("cannot write the temporary tree");
+		bench_die(m, "cannot write the temporary tree");
 	fputs(dts, f);
 	fclose(f);
 	err = dmapool_machine_load(file, NULL, &m);
 	unlink(file);
 	if (err)
-		die("cannot load the machine (is dtc installed?)");
+		bench_die(m, "cannot load the machine (is dtc installed?)");
 	dmapool_machine_use(m);
 	dev = dmapool_device_find(m, "dev@0");
 	/* dma_set_mask_and_coherent(dev, DMA_BIT_MASK(64)) */
 	if (!dev || dma_set_mask(dev, DMA_BIT_MASK(64)) ||
 	    dma_set_coherent_mask(dev, DMA_BIT_MASK(64)))
-		die("no device, or a 64-bit mask refused");
+		bench_die(m, "no device, or a 64-bit mask refused");
 	if (strcmp(m->prof.arch, "arm64"))
-		die("not the arm64 profile");
+		bench_die(m, "not the arm64 profile");
 	s = stats();		/* probes the device: attached to the SMMU */
 	if (!dev_is_dma_coherent(dev) || !use_dma_iommu(dev))
-		die("dev@0 is not coherent, or not in a translating DMA domain");
+		bench_die(m, "dev@0 is not coherent, or not in a translating DMA domain");
 	if (strcmp(s.mode, "strict") || s.granule != PG)
-		die("the DMA domain is not strict with 4 KiB granules");
+		bench_die(m, "the DMA domain is not strict with 4 KiB granules");
 	dmapool_set_tracing(m, false);
 }
 
@@ -163,7 +147,7 @@ static void check_live(unsigned want)
 	struct dmapool_iommu_stats s = stats();
 
 	if (s.pt_mapped != want || s.iova_live - s.iova_cached != want || s.fq_pending)
-		die("the domain's mapped pages or live IOVAs are not the live set's");
+		bench_die(m, "the domain's mapped pages or live IOVAs are not the live set's");
 }
 
 static void live_set(unsigned want)
@@ -171,7 +155,7 @@ static void live_set(unsigned want)
 	while (nlive < want) {
 		live[nlive] = iommu_dma_map_phys(dev, live_pa, PG, DMA_TO_DEVICE, 0, NULL);
 		if (live[nlive] == DMA_ERR)
-			die("iommu_dma_map_phys failed (live set)");
+			bench_die(m, "iommu_dma_map_phys failed (live set)");
 		nlive++;
 	}
 	while (nlive > want) {
@@ -199,7 +183,7 @@ static __attribute__((noinline)) double subject_iommu(unsigned rounds)
 		for (unsigned i = 0; i < BATCH; i++) {
 			handles[i] = iommu_dma_map_phys(dev, pas[i], PG, DMA_TO_DEVICE, 0, NULL);
 			if (__builtin_expect(handles[i] == DMA_ERR, 0))
-				die("iommu_dma_map_phys failed");
+				bench_die(m, "iommu_dma_map_phys failed");
 		}
 		for (unsigned i = 0; i < BATCH; i++)
 			iommu_dma_unmap_phys(dev, handles[i], PG, DMA_TO_DEVICE, 0, NULL);
@@ -215,8 +199,8 @@ static __attribute__((noinline)) double subject_api(unsigned rounds)
 	for (unsigned r = 0; r < rounds; r++) {
 		for (unsigned i = 0; i < BATCH; i++) {
 			handles[i] = dma_map_single_attrs(dev, pages[i], PG, DMA_TO_DEVICE, 0);
-			if (__builtin_expect(map_error(dev, handles[i]) != 0, 0))
-				die("dma_map_single failed");
+			if (__builtin_expect(bench_map_error(dev, handles[i]) != 0, 0))
+				bench_die(m, "dma_map_single failed");
 		}
 		for (unsigned i = 0; i < BATCH; i++)
 			dma_unmap_page_attrs(dev, handles[i], PG, DMA_TO_DEVICE, 0);
@@ -234,7 +218,7 @@ static __attribute__((noinline)) double subject_tree(unsigned rounds)
 			handles[i] = iommu_dma_map_phys(dev, bpas[i], PG * TREE_PAGES,
 							DMA_TO_DEVICE, 0, NULL);
 			if (__builtin_expect(handles[i] == DMA_ERR, 0))
-				die("iommu_dma_map_phys failed (256 KiB)");
+				bench_die(m, "iommu_dma_map_phys failed (256 KiB)");
 		}
 		for (unsigned i = 0; i < BATCH; i++)
 			iommu_dma_unmap_phys(dev, handles[i], PG * TREE_PAGES, DMA_TO_DEVICE, 0, NULL);
@@ -262,7 +246,7 @@ static __attribute__((noinline)) double subject_hit(unsigned rounds)
 		for (unsigned i = 0; i < BATCH; i++) {
 			pfns[i] = alloc_iova_fast(iovad, 1, hit_limit, true, NULL);
 			if (__builtin_expect(!pfns[i], 0))
-				die("alloc_iova_fast failed");
+				bench_die(m, "alloc_iova_fast failed");
 		}
 		for (unsigned i = 0; i < BATCH; i++)
 			free_iova_fast(iovad, pfns[i], 1);
@@ -290,19 +274,19 @@ static void check_round(void)
 		if (handles[i] == DMA_ERR || handles[i] == pas[i] ||
 		    handles[i] < RAM_BASE + RAM_SIZE || (handles[i] & (PG - 1)) ||
 		    iommu_iova_to_phys(dev, handles[i]) != pas[i])
-			die("a 4 KiB mapping is not an IOVA translating to its page");
+			bench_die(m, "a 4 KiB mapping is not an IOVA translating to its page");
 	}
 	b = stats();
 	if (b.pt_mapped != a.pt_mapped + BATCH)
-		die("a 4 KiB mapping did not map one IOMMU page");
+		bench_die(m, "a 4 KiB mapping did not map one IOMMU page");
 	for (unsigned i = 0; i < BATCH; i++)
 		iommu_dma_unmap_phys(dev, handles[i], PG, DMA_TO_DEVICE, 0, NULL);
 	for (unsigned i = 0; i < BATCH; i++)
 		if (iommu_iova_to_phys(dev, handles[i]) != PHYS_NONE)
-			die("an unmapped IOVA still translates");
+			bench_die(m, "an unmapped IOVA still translates");
 	b = stats();
 	if (b.iotlb_syncs != a.iotlb_syncs + BATCH || b.fq_pending)
-		die("an unmap did not invalidate the IOTLB at once (strict)");
+		bench_die(m, "an unmap did not invalidate the IOTLB at once (strict)");
 
 	a = b;
 	for (unsigned i = 0; i < BATCH; i++) {
@@ -312,28 +296,28 @@ static void check_round(void)
 		    (handles[i] & (PG * TREE_PAGES - 1)) ||
 		    iommu_iova_to_phys(dev, handles[i] + PG * (TREE_PAGES - 1)) !=
 		    bpas[i] + PG * (TREE_PAGES - 1))
-			die("a 256 KiB mapping is not a size-aligned IOVA range translating to its block");
+			bench_die(m, "a 256 KiB mapping is not a size-aligned IOVA range translating to its block");
 	}
 	b = stats();
 	if (b.iova_cache_misses != a.iova_cache_misses + BATCH ||
 	    b.iova_cache_hits != a.iova_cache_hits || b.pt_mapped != a.pt_mapped + BATCH * TREE_PAGES)
-		die("a 256 KiB mapping did not come from the IOVA tree");
+		bench_die(m, "a 256 KiB mapping did not come from the IOVA tree");
 	for (unsigned i = 0; i < BATCH; i++)
 		iommu_dma_unmap_phys(dev, handles[i], PG * TREE_PAGES, DMA_TO_DEVICE, 0, NULL);
 
 	dmapool_set_tracing(m, true);
 	h = dma_map_single_attrs(dev, pages[0], PG, DMA_TO_DEVICE, 0);
-	if (map_error(dev, h))
-		die("dma_map_single failed");
+	if (bench_map_error(dev, h))
+		bench_die(m, "dma_map_single failed");
 	if (dmapool_last_decision(dev, &d) || strcmp(d.op, "map") || !d.backend ||
 	    strcmp(d.backend, "iommu") || !d.iommu_mode || strcmp(d.iommu_mode, "strict") ||
 	    d.bounce != (phys_addr_t)-1 || d.ncache || h == pas[0] ||
 	    iommu_iova_to_phys(dev, h) != pas[0])
-		die("the public map did not go through the strict IOMMU domain unbounced");
+		bench_die(m, "the public map did not go through the strict IOMMU domain unbounced");
 	dma_unmap_page_attrs(dev, h, PG, DMA_TO_DEVICE, 0);
 	dmapool_set_tracing(m, false);
 	if (dmapool_report_count(m))
-		die("the run made reports");
+		bench_die(m, "the run made reports");
 }
 
 /* ------------------------------------------------------------------ */
@@ -357,29 +341,29 @@ int bench_p4(void)
 	setenv("DMAPOOL_ARCH", "arm64", 1);
 	live = malloc(LIVE_LARGE * sizeof(*live));
 	if (!live)
-		die("out of host memory");
+		bench_die(m, "out of host memory");
 
 	machine_up();
 	live_page = (void *)__get_free_pages(GFP_KERNEL, 0);
 	if (!live_page)
-		die("__get_free_pages failed (live page)");
+		bench_die(m, "__get_free_pages failed (live page)");
 	live_pa = virt_to_phys(m, live_page);
 	for (unsigned i = 0; i < BATCH; i++) {
 		pages[i] = (void *)__get_free_pages(GFP_KERNEL, 0);
 		blocks[i] = (void *)__get_free_pages(GFP_KERNEL, TREE_ORDER);
 		if (!pages[i] || !blocks[i])
-			die("__get_free_pages failed");
+			bench_die(m, "__get_free_pages failed");
 		memset(pages[i], 0x5a, PG);
 		pas[i] = virt_to_phys(m, pages[i]);
 		bpas[i] = virt_to_phys(m, blocks[i]);
 		if (pas[i] == PHYS_NONE || bpas[i] == PHYS_NONE)
-			die("no physical address for a page");
+			bench_die(m, "no physical address for a page");
 	}
 
 	/* the bare IOVA domain of figure 3: the device's limit (48 bits) */
 	iovad = iova_domain_create(PG, 1);
 	if (!iovad)
-		die("iova_domain_create failed");
+		bench_die(m, "iova_domain_create failed");
 	hit_limit = DMA_BIT_MASK(48) >> 12;
 
 	hx_note("P4: arm64, SMMUv3, coherent dev@0 (strict DMA domain, 4 KiB granule, 64-bit mask), tracing off; subjects: %u mappings per round (map all, unmap all), %u ops per timing (256 KiB tree path: %u); baseline: malloc(64) + free, %u per round, %u ops per timing; live set: one page mapped n times (4 KiB TO_DEVICE)",
@@ -408,7 +392,7 @@ int bench_p4(void)
 			/* every 4 KiB map of the timed part is a cache hit */
 			if (c.iova_cache_hits - a.iova_cache_hits != (uint64_t)BATCH * rounds ||
 			    c.iova_cache_misses != a.iova_cache_misses)
-				die("a timed 4 KiB map missed the IOVA range cache");
+				bench_die(m, "a timed 4 KiB map missed the IOVA range cache");
 			s_api[n][rep] = subject_api(rounds);
 			a = stats();
 			s_tree[n][rep] = subject_tree(tree_rounds);
@@ -416,7 +400,7 @@ int bench_p4(void)
 			/* every 256 KiB map of the timed part walks the tree */
 			if (c.iova_cache_misses - a.iova_cache_misses != (uint64_t)BATCH * tree_rounds ||
 			    c.iova_cache_hits != a.iova_cache_hits)
-				die("a timed 256 KiB map did not walk the IOVA tree");
+				bench_die(m, "a timed 256 KiB map did not walk the IOVA tree");
 			io_maps += 2ull * BATCH * rounds;
 			tree_maps += (uint64_t)BATCH * tree_rounds;
 			check_live(nlive);
@@ -434,9 +418,9 @@ int bench_p4(void)
 	unmaps = io_maps + tree_maps;
 	/* the strict flush: one IOTLB invalidation per timed unmap */
 	if (st1.iotlb_syncs - st0.iotlb_syncs < unmaps)
-		die("fewer IOTLB invalidations than unmaps: not strict");
+		bench_die(m, "fewer IOTLB invalidations than unmaps: not strict");
 	if (is1.hits - is0.hits != (uint64_t)reps * BATCH * hit_rounds || is1.misses != is0.misses)
-		die("a timed alloc_iova_fast missed the range cache");
+		bench_die(m, "a timed alloc_iova_fast missed the range cache");
 	live_set(0);
 	hx_note("P4 domain in the last repetition: at 1K live %" PRIu64 " IOVA ranges in the tree, %" PRIu64 " of them in the range caches, %" PRIu64 " page-table tables; at 1M live %" PRIu64 " ranges, %" PRIu64 " cached, %" PRIu64 " tables",
 		at[0].iova_live, at[0].iova_cached, at[0].pt_tables,
@@ -463,7 +447,7 @@ int bench_p4(void)
 		 hx_min(hit, reps), "ns", HX_LE, 15, 0);
 
 	if (dmapool_report_count(m))
-		die("the run made reports");
+		bench_die(m, "the run made reports");
 	iova_domain_destroy(iovad);
 	for (unsigned i = 0; i < BATCH; i++) {
 		free_pages((unsigned long)pages[i], 0);
@@ -471,7 +455,7 @@ int bench_p4(void)
 	}
 	free_pages((unsigned long)live_page, 0);
 	if (dmapool_report_count(m))
-		die("the run made reports");
+		bench_die(m, "the run made reports");
 	dmapool_machine_destroy(m);
 	m = NULL;
 	free(live);

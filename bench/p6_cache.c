@@ -78,14 +78,6 @@ static const struct {
 	[CPU_CLEAN] = { "cpu-clean", false, false, "inval, nothing changed" },
 };
 
-static void __attribute__((noreturn)) die(const char *what)
-{
-	if (m)
-		for (size_t i = 0; i < dmapool_report_count(m) && i < 5; i++)
-			fprintf(stderr, "  report: %s\n", dmapool_report_text(m, i));
-	hx_fail("%s", what);
-}
-
 /* A page-allocated buffer mapped once for the whole figure. */
 struct sbuf {
 	uint8_t *cpu;
@@ -114,17 +106,17 @@ static void sbuf_get(struct sbuf *b, size_t size, enum dma_data_direction dir,
 	b->dir = dir;
 	b->cpu = (uint8_t *)__get_free_pages(GFP_KERNEL, b->order);
 	if (!b->cpu)
-		die("__get_free_pages failed");
+		bench_die(m, "__get_free_pages failed");
 	memset(b->cpu, 0x11, size);
 	dmapool_set_tracing(m, true);	/* for the check below */
 	b->h = dma_map_single(dev, b->cpu, size, dir);
 	dmapool_set_tracing(m, tracing);
 	if (dma_mapping_error(dev, b->h))
-		die("dma_map_single failed");
+		bench_die(m, "dma_map_single failed");
 	/* direct, not bounced: the syncs are the cache model's alone */
 	if (dmapool_last_decision(dev, &d) || strcmp(d.op, "map") ||
 	    strcmp(d.backend, "direct") || d.bounce != (phys_addr_t)-1)
-		die("the mapping is not direct");
+		bench_die(m, "the mapping is not direct");
 }
 
 static void sbuf_put(struct sbuf *b)
@@ -152,12 +144,12 @@ static double subject(enum kind k, struct sbuf *b, unsigned n)
 			dma_sync_single_for_device(dev, b->h, b->size, b->dir);
 			if (kinds[k].changed &&
 			    dmapool_dev_write(dev, b->h, dev_src[i & 1], b->size))
-				die("dmapool_dev_write failed");
+				bench_die(m, "dmapool_dev_write failed");
 			t0 = hx_now();
 			dma_sync_single_for_cpu(dev, b->h, b->size, b->dir);
 			t1 = hx_now();
 			if (kinds[k].changed && b->cpu[b->size - 1] != dev_src[i & 1][b->size - 1])
-				die("the CPU does not see what the device wrote");
+				bench_die(m, "the CPU does not see what the device wrote");
 		}
 		sum += t1 - t0;
 	}
@@ -232,7 +224,7 @@ static void figure(enum kind k, size_t size, bool tracing)
 	ops0 = dmapool_cache_ops(m, want);
 	subject(k, &b, n / 4 + 1);			/* warm-up */
 	if (dmapool_cache_ops(m, want) == ops0)
-		die("the sync did no cache maintenance (coherent device?)");
+		bench_die(m, "the sync did no cache maintenance (coherent device?)");
 	baseline(size, n / 4 + 1);
 	for (int r = 0; r < reps; r++) {
 		measure_clock();
@@ -269,12 +261,12 @@ static void live_extra(unsigned want)
 		if (!extra_blocks[blk]) {
 			extra_blocks[blk] = (uint8_t *)__get_free_pages(GFP_KERNEL, order_of(MAXSZ));
 			if (!extra_blocks[blk])
-				die("__get_free_pages failed (extra mappings)");
+				bench_die(m, "__get_free_pages failed (extra mappings)");
 		}
 		extra[nextra] = dma_map_single(dev, extra_blocks[blk] + (size_t)off * SLICE,
 					       SLICE, DMA_TO_DEVICE);
 		if (dma_mapping_error(dev, extra[nextra]))
-			die("dma_map_single failed (extra mappings)");
+			bench_die(m, "dma_map_single failed (extra mappings)");
 		nextra++;
 	}
 	while (nextra > want) {
@@ -293,7 +285,7 @@ static void scaling(void)
 
 	extra = malloc(SCALE_MAX * sizeof(*extra));
 	if (!extra)
-		die("out of memory");
+		bench_die(m, "out of memory");
 	dmapool_set_tracing(m, false);
 	for (unsigned j = 0; j < sizeof(sk) / sizeof(sk[0]); j++) {
 		double t[NL][HX_MAXREP], bl[NL][HX_MAXREP];
@@ -339,19 +331,19 @@ int bench_p6(void)
 	hx_pin_cpu();
 	setenv("DMAPOOL_ARCH", "arm64", 1);
 	if (bench_load_dev("", 0, &m))
-		die("cannot load the machine (is dtc installed?)");
+		bench_die(m, "cannot load the machine (is dtc installed?)");
 	dmapool_machine_use(m);
 	dev = dmapool_device_find(m, "dev@0");
 	if (!dev || dma_set_mask_and_coherent(dev, DMA_BIT_MASK(64)))
-		die("no device");
+		bench_die(m, "no device");
 	if (dev_is_dma_coherent(dev))
-		die("dev@0 is coherent");
+		bench_die(m, "dev@0 is coherent");
 	host_src = aligned_alloc(4096, MAXSZ);
 	host_dst = aligned_alloc(4096, MAXSZ);
 	dev_src[0] = aligned_alloc(4096, MAXSZ);
 	dev_src[1] = aligned_alloc(4096, MAXSZ);
 	if (!host_src || !host_dst || !dev_src[0] || !dev_src[1])
-		die("out of memory");
+		bench_die(m, "out of memory");
 	memset(host_src, 0x5a, MAXSZ);
 	memset(host_dst, 0, MAXSZ);
 	memset(dev_src[0], 0xa5, MAXSZ);
@@ -366,7 +358,7 @@ int bench_p6(void)
 	figure(CPU_DEVWROTE, 4096, true);
 	scaling();
 	if (dmapool_report_count(m))
-		die("the run made reports");
+		bench_die(m, "the run made reports");
 	free(host_src);
 	free(host_dst);
 	free(dev_src[0]);
