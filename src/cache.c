@@ -527,15 +527,10 @@ static void cache_maintain(struct dmapool_machine *m, struct device *dev,
 	b = physmem_bank(m, pa, size);
 	ctx_init(&c, m, dev, dev ? cache_entry_ctx : NULL, pa, size, for_device);
 	pthread_mutex_lock(&m->cache_lock);
-	/* counted under the cache lock, every writer holds it: plain atomic
-	 * stores, no locked read-modify-write (dmapool_cache_ops() reads
-	 * them unlocked) */
-	__atomic_store_n(&m->cache_ops[op],
-			 __atomic_load_n(&m->cache_ops[op], __ATOMIC_RELAXED) + 1,
-			 __ATOMIC_RELAXED);
-	__atomic_store_n(&m->cache_bytes[op],
-			 __atomic_load_n(&m->cache_bytes[op], __ATOMIC_RELAXED) + size,
-			 __ATOMIC_RELAXED);
+	/* every writer holds the cache lock; dmapool_cache_ops() reads them
+	 * unlocked */
+	locked_counter_add(&m->cache_ops[op], 1);
+	locked_counter_add(&m->cache_bytes[op], size);
 	if (!b || !snap_ready(b)) {	/* outside RAM: nothing cached */
 		pthread_mutex_unlock(&m->cache_lock);
 		return;

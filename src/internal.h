@@ -67,6 +67,17 @@ static inline uint64_t min_not_zero_u64(uint64_t a, uint64_t b)
 	return a < b ? a : b;
 }
 
+/*
+ * A counter written only with its lock held and read without it: an
+ * atomic store of the new value, no locked read-modify-write (the lock
+ * already orders the writers).  delta may be a negated count.
+ */
+static inline void locked_counter_add(uint64_t *p, uint64_t delta)
+{
+	__atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED) + delta,
+			 __ATOMIC_RELAXED);
+}
+
 /* ------------------------------------------------------------------ */
 /* Profile: the kernel configuration knobs of one architecture build. */
 

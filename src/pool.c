@@ -173,16 +173,13 @@ int gen_pool_chunk_acct_sim(const struct gen_pool *gp, size_t i,
 			    phys_addr_t *phys, uint64_t *pages, uint64_t *weight,
 			    uint64_t *counted)
 {
-	const struct gp_chunk *c = gp ? gp->chunks : NULL;
+	const struct rbitmap *bm;
+	int err = gen_pool_chunk_bitmap_sim(gp, i, phys, pages, &bm);
 
-	while (c && i--)
-		c = c->next;
-	if (!c)
-		return -ENOENT;
-	*phys = c->phys;
-	*pages = c->pages;
-	*weight = rbitmap_weight(c->bitmap);
-	*counted = rbitmap_count(c->bitmap);
+	if (err)
+		return err;
+	*weight = rbitmap_weight(bm);
+	*counted = rbitmap_count(bm);
 	return 0;
 }
 

@@ -658,10 +658,8 @@ static int64_t search_area(struct io_tlb_pool *p, const struct slot_query *q,
 	a->index = idx - base + q->nslots;
 	if (a->index >= p->area_nslabs)
 		a->index = 0;
-	/* written under the pool lock only, read unlocked by swiotlb_used():
-	 * an atomic store, no locked read-modify-write */
-	__atomic_store_n(&a->used, __atomic_load_n(&a->used, __ATOMIC_RELAXED) +
-			 q->nslots, __ATOMIC_RELAXED);
+	/* written under the pool lock only, read unlocked by swiotlb_used() */
+	locked_counter_add(&a->used, q->nslots);
 	return (int64_t)idx;
 }
 
@@ -751,9 +749,7 @@ static void release_slots(struct device *dev, struct io_tlb_pool *p,
 	}
 	slots_mark(p, index, nslots, false);
 	if (aidx < p->nareas)
-		__atomic_store_n(&p->areas[aidx].used,
-				 __atomic_load_n(&p->areas[aidx].used, __ATOMIC_RELAXED) - busy,
-				 __ATOMIC_RELAXED);	/* as in search_area() */
+		locked_counter_add(&p->areas[aidx].used, -(uint64_t)busy);
 	pthread_mutex_unlock(&p->lock);
 }
 
