@@ -159,13 +159,19 @@ static uint64_t h_hash(uint64_t a)
 	return mix64(a);
 }
 
+/* The top 16 bits of a fingerprinted slot: bit 63 set, 15 bits of h. */
+static uint64_t h_fp(uint64_t h)
+{
+	return (h >> 48) | 0x8000;
+}
+
 static uintptr_t h_word(const struct dbg_entry *e, uint64_t h)
 {
 	uintptr_t p = (uintptr_t)e;
 
 	if ((uint64_t)p & ~H_PTR_MASK)
 		return p;				/* no room for a fingerprint */
-	return p | (uintptr_t)(((h >> 48) | 0x8000) << 48);
+	return p | (uintptr_t)(h_fp(h) << 48);
 }
 
 static struct dbg_entry *h_entry(uintptr_t w)
@@ -176,7 +182,7 @@ static struct dbg_entry *h_entry(uintptr_t w)
 /* Could the slot word w hold an entry whose address hashes to h? */
 static bool h_may_match(uintptr_t w, uint64_t h)
 {
-	return !(w >> 63) || (w >> 48) == (((h >> 48) | 0x8000) & 0xffff);
+	return !(w >> 63) || (w >> 48) == h_fp(h);
 }
 
 static void h_put(uintptr_t *slots, size_t cap, struct dbg_entry *e)
