@@ -1434,6 +1434,8 @@ static void sync_sg(struct device *dev, struct scatterlist *sgl, int nelems,
 			  "__dma_sync_sg_for_cpu", 0, 0);
 
 	if (use_dma_iommu(dev)) {
+		struct dbg_entry *first = NULL;
+
 		via_iommu(dev, d);
 		/* debug: the mapped segments change hands */
 		for (int i = 0; i < nelems && sg && sg->dma_length; i++, sg = sg_next_i(sg)) {
@@ -1442,6 +1444,8 @@ static void sync_sg(struct device *dev, struct scatterlist *sgl, int nelems,
 			struct dbg_entry *e = valid_dir(dir) ?
 				debug_check_sync(dev, &ref, !for_device) : NULL;
 
+			if (!i)
+				first = e;
 			if (e && dbg_streaming(e) && !for_device)
 				own(dev, e, false);
 		}
@@ -1449,8 +1453,7 @@ static void sync_sg(struct device *dev, struct scatterlist *sgl, int nelems,
 			/* the cache model's reports name the mapping: the
 			 * list's first DMA segment (one segment when the
 			 * IOVA range merged, as it usually does) */
-			cache_entry_ctx = sgl && sgl->dma_length ?
-				debug_find_start(dev, sgl->dma_address, DBG_SG) : NULL;
+			cache_entry_ctx = first;
 			iommu_dma_sync_sg(dev, sgl, nelems, dir, for_device, d);
 			cache_entry_ctx = NULL;
 		}
